@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests and the lab use, when missing.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+pkgs=(podman buildah skopeo runc debootstrap docker-registry uidmap
+      containernetworking-plugins openssh-client rsync curl)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  echo "==> installing Debian packages: ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Run every test stage of the collection, in order, and summarise.
+
+Each stage is a `make` target; all stages run even when one fails, so a
+single run shows every problem. The exit status is non-zero when any stage
+fails. Set STAGES (space separated) to run a subset, e.g.
+``STAGES="units integration" make test``.
+"""
+import os
+import subprocess
+import sys
+import time
+
+STAGES = [
+    ("yamllint", "YAML style"),
+    ("ansible-lint", "ansible-lint, production profile"),
+    ("sanity", "ansible-test sanity"),
+    ("units", "unit tests (pytest, tests/unit)"),
+    ("integration", "integration tests (pytest, tests/integration)"),
+    ("molecule", "Molecule scenarios"),
+    ("build", "ansible-galaxy collection build"),
+    ("docs-lint", "antsibull-docs lint-collection-docs"),
+]
+
+
+def main():
+    wanted = os.environ.get("STAGES", "").split()
+    results = []
+    for target, title in STAGES:
+        if wanted and target not in wanted:
+            continue
+        print(f"\n===== {target}: {title} =====", flush=True)
+        start = time.monotonic()
+        rc = subprocess.call(["make", "--no-print-directory", target])
+        results.append((target, rc, time.monotonic() - start))
+    print("\n===== summary =====")
+    for target, rc, seconds in results:
+        print(f"{'PASS' if rc == 0 else 'FAIL'}  {target:<14} {seconds:7.1f}s")
+    passed = sum(1 for _, rc, _ in results if rc == 0)
+    failed = len(results) - passed
+    print(f"stages: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
