@@ -21,8 +21,8 @@ for v in $pip_versions; do
 done
 
 # Copy only what git tracks (plus new, not ignored files), as a clean clone has.
-mkdir -p "$dest"
-(cd "$root" && git ls-files -co --exclude-standard -z) | rsync -a --delete --from0 --files-from=- "$root/" "$dest/"
+rm -rf "$dest"; mkdir -p "$dest"
+(cd "$root" && git ls-files -co --exclude-standard -z) | rsync -a --from0 --files-from=- "$root/" "$dest/"
 # ansible-test needs a git repository (or none) to list files; give it one.
 (cd "$dest" && rm -rf .git && git init -q && git add -A >/dev/null)
 

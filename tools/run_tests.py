@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run every test stage of the collection, in order, and summarise.
 
 Each stage is a `make` target; all stages run even when one fails, so a
@@ -36,7 +35,7 @@ def main():
     print("\n===== summary =====")
     for target, rc, seconds in results:
         print(f"{'PASS' if rc == 0 else 'FAIL'}  {target:<14} {seconds:7.1f}s")
-    passed = sum(1 for _, rc, _ in results if rc == 0)
+    passed = sum(1 for result in results if result[1] == 0)
     failed = len(results) - passed
     print(f"stages: {passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -1,0 +1,76 @@
+"""Run a playbook through ansible-runner in a private data directory, as AWX does.
+
+AWX gives every job a private data directory (project/, inventory/, env/)
+and reads the job's events and status from ansible-runner. These tests lay
+out such a directory with the validation playbook and a shipped inventory,
+run it non-interactively, and check the event stream and the exit status
+for a good inventory and for a broken one.
+"""
+import pathlib
+import shutil
+
+import ansible_runner
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".cache" / "collections"
+
+
+def _private_data_dir(tmp_path, inventory_src, extravars=None):
+    pdd = tmp_path / "pdd"
+    (pdd / "env").mkdir(parents=True)
+    shutil.copytree(ROOT / "playbooks", pdd / "project")
+    shutil.copytree(inventory_src, pdd / "inventory")
+    envvars = (
+        "---\n"
+        f"ANSIBLE_COLLECTIONS_PATH: '{COLLECTIONS}'\n"
+        "ANSIBLE_HOST_KEY_CHECKING: 'true'\n"
+        "ANSIBLE_NOCOLOR: '1'\n"
+    )
+    (pdd / "env" / "envvars").write_text(envvars)
+    if extravars:
+        lines = "".join(f"{k}: {v!r}\n" for k, v in extravars.items())
+        (pdd / "env" / "extravars").write_text("---\n" + lines)
+    return pdd
+
+
+def _events(runner):
+    return [e.get("event") for e in runner.events]
+
+
+def test_validation_job_succeeds_like_an_awx_job(tmp_path):
+    pdd = _private_data_dir(tmp_path, ROOT / "inventories" / "production")
+    runner = ansible_runner.run(private_data_dir=str(pdd), playbook="validate.yml", quiet=True, timeout=300)
+    events = _events(runner)
+    assert runner.status == "successful", runner.stdout.read()
+    assert runner.rc == 0
+    assert events[0] == "playbook_on_start"
+    assert events[-1] == "playbook_on_stats"
+    assert "runner_on_ok" in events
+    assert "runner_on_failed" not in events
+    # Validation runs on the controller only: no managed host appears.
+    stats = runner.stats
+    assert set(stats["ok"]) == {"localhost"}, stats
+
+
+def test_validation_job_fails_with_named_problem(tmp_path):
+    pdd = _private_data_dir(
+        tmp_path,
+        ROOT / "inventories" / "production",
+        extravars={"platform_pod_network": "not-a-cidr"},
+    )
+    runner = ansible_runner.run(private_data_dir=str(pdd), playbook="validate.yml", quiet=True, timeout=300)
+    assert runner.status == "failed"
+    assert runner.rc != 0
+    failed = [e for e in runner.events if e.get("event") == "runner_on_failed"]
+    assert failed, _events(runner)
+    msg = str(failed[0]["event_data"]["res"].get("msg", ""))
+    assert "platform_pod_network" in msg
+    assert "not-a-cidr" in msg
+    # Nothing but the controller was touched.
+    assert set(runner.stats.get("ok", {})) <= {"localhost"}
+    assert not runner.stats.get("dark")
+
+
+if __name__ == "__main__":
+    pytest.main([__file__])
