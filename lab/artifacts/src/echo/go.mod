@@ -1,0 +1,3 @@
+module normaldance.lab/echo
+
+go 1.24

@@ -1,0 +1,3 @@
+module normaldance.lab/flannel-cni
+
+go 1.24

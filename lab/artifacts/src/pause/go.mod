@@ -1,0 +1,3 @@
+module normaldance.lab/pause
+
+go 1.24
