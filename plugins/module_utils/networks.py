@@ -24,26 +24,26 @@ def parse_address(value):
     """Return ``value`` as a netaddr.IPAddress; dotted quads only, no prefix."""
     _require_netaddr()
     if not isinstance(value, str) or "/" in value:
-        raise AddressError("not an IP address")
+        raise AddressError("is not an IP address")
     try:
         return netaddr.IPAddress(value, flags=netaddr.INET_PTON)
     except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
-        raise AddressError("not an IP address") from exc
+        raise AddressError("is not an IP address") from exc
 
 
 def parse_network(value):
     """Return ``value`` as a netaddr.IPNetwork; it needs a prefix and no host bits."""
     _require_netaddr()
     if not isinstance(value, str) or value.count("/") != 1:
-        raise AddressError("not a CIDR network (address/prefix)")
+        raise AddressError("is not a CIDR network (address/prefix)")
     address, prefix = value.split("/")
     if not prefix.isdigit():
-        raise AddressError("not a CIDR network (address/prefix)")
-    parse_address(address)
+        raise AddressError("is not a CIDR network (address/prefix)")
     try:
+        parse_address(address)
         network = netaddr.IPNetwork(value)
-    except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
-        raise AddressError("not a CIDR network (address/prefix)") from exc
+    except (AddressError, netaddr.AddrFormatError, ValueError, TypeError) as exc:
+        raise AddressError("is not a CIDR network (address/prefix)") from exc
     if network.ip != network.network:
         raise AddressError("has host bits set (the network is %s)" % network.cidr)
     return network

@@ -21,6 +21,12 @@ class Unreadable:
     def __repr__(self):
         return "Unreadable(%r)" % self.reason
 
+    def __eq__(self, other):
+        return isinstance(other, Unreadable) and other.reason == self.reason
+
+    def __hash__(self):
+        return hash(self.reason)
+
 
 def plain(value):
     """Turn tagged or wrapped values into plain Python containers and scalars."""
@@ -93,7 +99,7 @@ class InventoryView:
                 continue
             value = variables[name]
             for entry in found:
-                if not isinstance(value, Unreadable) and not isinstance(entry[0], Unreadable) and entry[0] == value:
+                if type(entry[0]) is type(value) and entry[0] == value:
                     entry[1].append(host)
                     break
             else:

@@ -1,0 +1,126 @@
+"""action validate_inventory: every broken inventory of the integration suite, through the plugin.
+
+The inventories are real files (tests/integration/bad_inventories/<case>),
+loaded with ansible-core's InventoryManager and VariableManager the way
+ansible-playbook loads them; each case's expected.txt holds the exact
+messages, in order.
+"""
+import pathlib
+from unittest.mock import MagicMock, patch
+
+import pytest
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.play_context import PlayContext
+from ansible.vars.hostvars import HostVars
+from ansible.vars.manager import VariableManager
+
+from ansible_collections.normaldance.platform.plugins.action.validate_inventory import ActionModule
+from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import SECRETS
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+BAD = ROOT / "tests" / "integration" / "bad_inventories"
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
+CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
+SHIPPED = ["lab", "development", "staging", "production"]
+# What ansible-vault encrypted values would provide in a real staging or production.
+REPLACED_SECRETS = dict((name, "unit-test-secret-%d" % number) for number, name in enumerate(SECRETS))
+
+
+def run_plugin(inventory, args=None, extra_vars=None):
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(inventory)])
+    # ansible-core caches the extra vars of the command line process-wide; give each run its own.
+    with patch("ansible.vars.manager.load_extra_vars", return_value=dict(extra_vars or {})):
+        variables = VariableManager(loader=loader, inventory=manager)
+    HostVars(inventory=manager, variable_manager=variables, loader=loader)
+    task_vars = variables.get_vars(host=manager.localhost, include_hostvars=True)
+    task = MagicMock()
+    task.args = dict(args or {})
+    task.async_val = 0
+    task.check_mode = False
+    task.diff = False
+    connection = MagicMock()
+    action = ActionModule(task=task, connection=connection, play_context=PlayContext(), loader=loader,
+                          templar=None, shared_loader_obj=None)
+    result = action.run(task_vars=task_vars)
+    assert not connection.method_calls, "the plugin used a connection"
+    return result
+
+
+def test_there_are_at_least_25_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_inventory_gives_exactly_the_expected_messages(case):
+    expected = (BAD / case / "expected.txt").read_text().splitlines()
+    result = run_plugin(BAD / case / "hosts.yml")
+    assert result["failed"] is True
+    assert result["problems"] == expected
+    assert result["msg"].splitlines()[1:] == ["- " + line for line in expected]
+    assert not any("example-only-secret" in line or "another-example-secret" in line for line in result["problems"])
+
+
+@pytest.mark.parametrize("environment", SHIPPED)
+def test_shipped_inventory_is_valid_once_secrets_are_replaced(environment):
+    result = run_plugin(ROOT / "inventories" / environment / "hosts.yml", extra_vars=REPLACED_SECRETS)
+    assert result["problems"] == []
+    assert not result.get("failed")
+    assert result["summary"]["environment"] == environment
+
+
+@pytest.mark.parametrize("environment", ["lab", "development"])
+def test_lab_and_development_accept_the_placeholders(environment):
+    assert run_plugin(ROOT / "inventories" / environment / "hosts.yml")["problems"] == []
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_staging_and_production_refuse_the_placeholders(environment):
+    problems = run_plugin(ROOT / "inventories" / environment / "hosts.yml")["problems"]
+    assert problems == [
+        "%s (group all): '********' is the shipped placeholder; replace it with an ansible-vault encrypted value "
+        "before deploying %s" % (name, environment) for name in SECRETS
+    ]
+
+
+def test_shipped_topologies():
+    counts = {}
+    for environment in SHIPPED:
+        summary = run_plugin(ROOT / "inventories" / environment / "hosts.yml", extra_vars=REPLACED_SECRETS)["summary"]
+        counts[environment] = (len(summary["control_planes"]), len(summary["workers"]))
+    assert counts["production"][0] == 3 and counts["production"][1] >= 4
+    assert counts["staging"][0] == 3
+    assert counts["development"][0] == 1
+    assert counts["lab"] == (1, 2)
+
+
+def test_lab_pins_the_version_and_allows_cgroup_v1():
+    result = run_plugin(ROOT / "inventories" / "lab" / "hosts.yml")
+    assert result["summary"]["kubernetes_version"] == "1.36.0"
+    assert result["summary"]["profile"]["resources"]["level"] == "minimal"
+
+
+def test_problems_can_be_returned_without_failing():
+    result = run_plugin(BAD / "many_problems" / "hosts.yml", args={"fail_on_problems": False})
+    assert not result["failed"]
+    assert len(result["problems"]) > 5
+
+
+def test_extra_known_variables_are_accepted():
+    result = run_plugin(BAD / "misspelled_group_variable" / "hosts.yml",
+                        args={"extra_known_variables": ["platform_pod_netwrok"]})
+    assert result["problems"] == []
+
+
+def test_bad_arguments_fail():
+    result = run_plugin(BAD / "many_problems" / "hosts.yml", args={"fail_on_problem": True})
+    assert result["failed"]
+    assert "fail_on_problem" in result["msg"]
+
+
+def test_variables_that_cannot_be_templated_are_reported():
+    result = run_plugin(FIXTURES / "untemplatable" / "hosts.yml")
+    assert len(result["problems"]) == 1
+    assert result["problems"][0].startswith("platform_image_repository (group all): ")
+    assert "cannot be rendered" in result["problems"][0]
