@@ -49,6 +49,8 @@ def show(value, secret=False):
     """Render a value for a message; secrets are always masked."""
     if secret:
         return MASK
+    if isinstance(value, Unreadable):
+        return "(a template that cannot be rendered)"
     return repr(plain(value))
 
 

@@ -119,7 +119,10 @@ def resolve_settings(view):
             )
             setting.valid = False
         parsed, rule = _check_type(name, value)
-        if rule:
+        if rule and isinstance(value, Unreadable):
+            problems.append("%s: %s" % (setting.head(), rule))
+            setting.valid = False
+        elif rule:
             problems.append("%s: %s %s" % (setting.head(), show(value, secret), rule))
             setting.valid = False
         else:

@@ -123,4 +123,5 @@ def test_variables_that_cannot_be_templated_are_reported():
     result = run_plugin(FIXTURES / "untemplatable" / "hosts.yml")
     assert len(result["problems"]) == 1
     assert result["problems"][0].startswith("platform_image_repository (group all): ")
-    assert "cannot be rendered" in result["problems"][0]
+    assert result["problems"] == [
+        "platform_image_repository (group all): its template cannot be rendered ('undefined_mirror_host' is undefined)"]

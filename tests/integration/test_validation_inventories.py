@@ -1,0 +1,110 @@
+"""Validation through the real ansible-playbook: broken inventories fail, shipped ones pass.
+
+Each directory of bad_inventories/ is one case: an inventory (hosts.yml
+and group_vars) with one or more mistakes, and expected.txt with the exact
+messages, in order. The hosts of every case use SSH to TEST-NET addresses;
+the run must not even try to reach them.
+"""
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BAD = pathlib.Path(__file__).resolve().parent / "bad_inventories"
+CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
+PLAYBOOK = ROOT / "playbooks" / "validate.yml"
+_NEXT_TO_PYTHON = pathlib.Path(sys.executable).parent / "ansible-playbook"
+ANSIBLE_PLAYBOOK = str(_NEXT_TO_PYTHON) if _NEXT_TO_PYTHON.exists() else "ansible-playbook"
+SECRETS = [
+    "platform_backup_encryption_passphrase",
+    "platform_grafana_admin_password",
+    "platform_postgresql_app_password",
+    "platform_postgresql_replication_password",
+    "platform_postgresql_superuser_password",
+    "platform_redis_password",
+    "platform_vault_unseal_passphrase",
+]
+# Signs that a connection to a managed host was attempted (seen at -vvv).
+CONTACT_MARKERS = ("ESTABLISH SSH CONNECTION", "SSH: EXEC", "UNREACHABLE", "<192.0.2.", "<198.51.100.", "<203.0.113.")
+
+
+def run_validate(inventory, *extra):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+    command = [ANSIBLE_PLAYBOOK, "-vvv", "-i", str(inventory), str(PLAYBOOK)] + list(extra)
+    return subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=120, check=False)
+
+
+def failed_result(output):
+    match = re.search(r"^fatal: \[localhost\]: FAILED! => ", output, re.MULTILINE)
+    assert match, output
+    return json.JSONDecoder().raw_decode(output[match.end():])[0]
+
+
+def recap_hosts(output):
+    recap = output.split("PLAY RECAP", 1)[1]
+    return sorted(set(re.findall(r"^(\S+)\s+: ok=", recap, re.MULTILINE)))
+
+
+def assert_no_host_contacted(output):
+    for marker in CONTACT_MARKERS:
+        assert marker not in output, "a managed host was contacted (%r)" % marker
+    assert recap_hosts(output) == ["localhost"]
+
+
+def test_at_least_25_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_inventory_fails_with_the_exact_messages(case):
+    expected = (BAD / case / "expected.txt").read_text().splitlines()
+    assert expected
+    run = run_validate(BAD / case / "hosts.yml")
+    assert run.returncode == 2, run.stdout
+    assert failed_result(run.stdout)["problems"] == expected
+    for line in expected:
+        # What the user reads: one line per problem in the error summary.
+        assert "\n- %s\n" % line in run.stdout + "\n"
+    assert_no_host_contacted(run.stdout)
+
+
+@pytest.mark.parametrize("environment", ["lab", "development"])
+def test_shipped_inventory_passes(environment):
+    run = run_validate(ROOT / "inventories" / environment / "hosts.yml")
+    assert run.returncode == 0, run.stdout
+    assert "the inventory is valid" in run.stdout
+    assert_no_host_contacted(run.stdout)
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_shipped_inventory_passes_once_secrets_are_provided(environment, tmp_path):
+    # The stand-in for the vault-encrypted values an operator puts in place.
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps(dict((name, "integration-%d" % number) for number, name in enumerate(SECRETS))))
+    run = run_validate(ROOT / "inventories" / environment / "hosts.yml", "-e", "@%s" % secrets)
+    assert run.returncode == 0, run.stdout
+    assert "integration-" not in run.stdout
+    assert_no_host_contacted(run.stdout)
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_shipped_placeholders_are_refused(environment):
+    run = run_validate(ROOT / "inventories" / environment / "hosts.yml")
+    assert run.returncode == 2
+    assert failed_result(run.stdout)["problems"] == [
+        "%s (group all): '********' is the shipped placeholder; replace it with an ansible-vault encrypted value "
+        "before deploying %s" % (name, environment) for name in SECRETS
+    ]
+    assert_no_host_contacted(run.stdout)
