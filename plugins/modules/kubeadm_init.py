@@ -24,6 +24,8 @@ attributes:
   check_mode:
     support: full
     details: In check mode nothing is run that changes the node; the result says whether init would run.
+  platform:
+    platforms: posix
   diff_mode:
     support: full
     details: Shows the configuration that init would use, or the drifted settings of a running cluster.
@@ -49,6 +51,7 @@ options:
     type: path
     default: /etc/kubernetes/admin.conf
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - normaldance.platform.kubeadm
 """
 

@@ -23,6 +23,8 @@ attributes:
   check_mode:
     support: full
     details: In check mode nothing runs; the result says whether the node would join.
+  platform:
+    platforms: posix
   diff_mode:
     support: full
     details: Shows the join configuration (without secrets) when the node would join.
@@ -57,6 +59,7 @@ options:
     type: path
     default: /etc/kubernetes/kubelet.conf
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - normaldance.platform.kubeadm
 """
 

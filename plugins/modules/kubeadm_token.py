@@ -17,13 +17,15 @@ description:
   - Also returns the discovery CA certificate hash that joining nodes pin.
   - With O(state=absent), deletes every token carrying O(description).
   - The token is a secret. The module never logs it, but it is part of the result so that a join can use it;
-    always run this module with C(no_log: true) on the task.
+    always run this module with C(no_log=true) on the task.
 author:
   - normaldance.platform maintainers
 attributes:
   check_mode:
     support: full
     details: In check mode no token is created or deleted; a token that would be created is returned as C(null).
+  platform:
+    platforms: posix
   diff_mode:
     support: none
 options:
@@ -53,6 +55,7 @@ options:
     type: path
     default: /etc/kubernetes/pki/ca.crt
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - normaldance.platform.kubeadm
 """
 
