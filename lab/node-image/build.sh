@@ -8,7 +8,8 @@
 #    after a hash of that recipe under ${ND_LAB_CACHE}/node-image/. A second
 #    run with the same recipe reuses the tarball.
 # 2. The tarball, plus /root/.ssh/authorized_keys holding the lab public key,
-#    is imported with `podman import` as NAME (CMD /lib/systemd/systemd). The
+#    is imported with `podman import` as NAME (entry point
+#    lab-node-entrypoint, CMD /lib/systemd/systemd). The
 #    image carries labels with the recipe hash and the key fingerprint; when
 #    both match, nothing is done.
 #
@@ -70,12 +71,10 @@ if [ ! -s "$tarball" ]; then
       exit 1
     }
   r="$work/rootfs"
-  # Overlay: sshd drop-ins, apt settings, the boot fix-up unit.
+  # Overlay: sshd drop-ins, apt settings, the entry point.
   cp -a "$here/rootfs/." "$r/"
   chown -R 0:0 "$r/etc/systemd/system" "$r/etc/ssh/sshd_config.d" \
     "$r/etc/apt/apt.conf.d" "$r/usr/local/sbin"
-  ln -sf /etc/systemd/system/lab-node-setup.service \
-    "$r/etc/systemd/system/sysinit.target.wants/lab-node-setup.service"
   # Units that have no meaning in a container.
   for unit in getty@tty1.service console-getty.service systemd-remount-fs.service \
               systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer; do
@@ -118,6 +117,7 @@ if [ "$result" = unchanged ] && [ "$current" = "$recipe_hash $key_fp" ]; then
   exit 0
 fi
 
+old_id="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
 echo "==> node image: importing $image"
 start=$(date +%s)
 staging="$(mktemp -d "$cache/import.XXXXXX")"
@@ -128,16 +128,23 @@ if [ -n "$key" ]; then
   install -m 0600 "$key" "$staging/add/root/.ssh/authorized_keys"
   tar --numeric-owner --owner=0 --group=0 -C "$staging/add" -rf "$staging/rootfs.tar" ./root/.ssh/authorized_keys
 fi
+# The image is labelled normaldance.lab.image (not normaldance.lab, which
+# marks the objects `lab-down` removes: image labels are copied to containers).
 podman import \
+  --change 'ENTRYPOINT ["/usr/local/sbin/lab-node-entrypoint"]' \
   --change 'CMD ["/lib/systemd/systemd"]' \
   --change 'STOPSIGNAL SIGRTMIN+3' \
-  --change 'LABEL normaldance.lab=1' \
+  --change 'LABEL normaldance.lab.image=node' \
   --change "LABEL normaldance.lab.recipe=$recipe_hash" \
   --change "LABEL normaldance.lab.key=$key_fp" \
   --message "normaldance lab node, Debian $suite, recipe $recipe_hash" \
   "$staging/rootfs.tar" "$image" >/dev/null
 rm -rf "$staging"
 trap - EXIT
+# The previous import is no longer tagged: drop it unless a container uses it.
+if [ -n "$old_id" ] && [ -z "$(podman image inspect --format '{{.RepoTags}}' "$old_id" 2>/dev/null | tr -d '[]')" ]; then
+  podman rmi "$old_id" >/dev/null 2>&1 || true
+fi
 echo "==> node image: imported in $(( $(date +%s) - start )) s"
 [ "$result" = built ] || result=imported
 echo "RESULT=$result"
