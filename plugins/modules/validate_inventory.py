@@ -32,7 +32,7 @@ description:
   - The group named in a message is the widest group whose hosts all share that value (for example V(group all)
     for a value set in C(group_vars/all)), or the host itself.
 author:
-  - NORMALDANCE platform maintainers
+  - NORMALDANCE platform maintainers (@normaldance)
 options:
   fail_on_problems:
     description:
@@ -53,19 +53,22 @@ attributes:
     description: Runs on the controller only.
   async:
     support: none
+    description: The check is quick and runs in the foreground.
   check_mode:
     support: full
     description: The check reads data only; it runs the same way in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
   platform:
+    support: full
     platforms: all
     description: Runs on the controller; the hosts of the inventory are not contacted.
 requirements:
   - netaddr (Python library, on the controller)
 notes:
-  - Run it in a play on V(localhost) with C(connection: local) and C(gather_facts: false),
-    as C(playbooks/validate.yml) of this collection does.
+  - 'Run it in a play on V(localhost) with C(connection: local) and C(gather_facts: false),
+    as C(playbooks/validate.yml) of this collection does.'
 seealso:
   - name: Inventory variables
     description: Every C(platform_*) variable with its type, default and rule (C(docs/variables.md) in the collection).

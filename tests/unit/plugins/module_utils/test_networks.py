@@ -34,9 +34,9 @@ def test_invalid_networks(row):
 
 @pytest.mark.parametrize("row", TABLE["overlaps"], ids=lambda row: "%s~%s" % (row["first"], row["second"]))
 def test_overlaps_is_symmetric(row):
-    first, second = networks.parse_network(row["first"]), networks.parse_network(row["second"])
-    assert networks.overlaps(first, second) is row["overlap"]
-    assert networks.overlaps(second, first) is row["overlap"]
+    one, other = networks.parse_network(row["first"]), networks.parse_network(row["second"])
+    assert networks.overlaps(one, other) is row["overlap"]
+    assert networks.overlaps(other, one) is row["overlap"]
 
 
 @pytest.mark.parametrize("address,network,reserved", [
