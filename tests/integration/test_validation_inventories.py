@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -108,3 +109,31 @@ def test_shipped_placeholders_are_refused(environment):
         "before deploying %s" % (name, environment) for name in SECRETS
     ]
     assert_no_host_contacted(run.stdout)
+
+
+def test_vault_encrypted_secrets_pass_and_stay_hidden(tmp_path):
+    """The workflow of docs/inventory.md: encrypt_string per secret, one vault ID per environment."""
+    inventory = tmp_path / "production"
+    shutil.copytree(ROOT / "inventories" / "production", inventory)
+    password_file = tmp_path / "production.pass"
+    password_file.write_text("an-example-vault-password\n")
+    vault = pathlib.Path(ANSIBLE_PLAYBOOK).with_name("ansible-vault") if os.sep in ANSIBLE_PLAYBOOK else "ansible-vault"
+    blocks = []
+    for number, name in enumerate(SECRETS):
+        encrypted = subprocess.run(
+            [str(vault), "encrypt_string", "--vault-id", "production@%s" % password_file, "--name", name,
+             "plain-secret-%d" % number],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True, timeout=60)
+        blocks.append(encrypted.stdout)
+    (inventory / "group_vars" / "all" / "secrets.yml").write_text("---\n" + "".join(blocks))
+    run = run_validate(inventory / "hosts.yml", "--vault-id", "production@%s" % password_file)
+    assert run.returncode == 0, run.stdout
+    assert "plain-secret-" not in run.stdout
+    assert_no_host_contacted(run.stdout)
+    # Without the vault password each secret is reported, still without its value.
+    locked = run_validate(inventory / "hosts.yml")
+    assert locked.returncode == 2
+    problems = failed_result(locked.stdout)["problems"]
+    assert sorted(problem.split(" ")[0] for problem in problems) == SECRETS
+    assert all("its template cannot be rendered" in problem for problem in problems)
+    assert "plain-secret-" not in locked.stdout
