@@ -22,7 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[4]
 BAD = ROOT / "tests" / "integration" / "bad_inventories"
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
-SHIPPED = ["lab", "development", "staging", "production"]
+SHIPPED = ["lab", "lab-ha", "development", "staging", "production"]
 # What ansible-vault encrypted values would provide in a real staging or production.
 REPLACED_SECRETS = dict((name, "unit-test-secret-%d" % number) for number, name in enumerate(SECRETS))
 
@@ -67,10 +67,10 @@ def test_shipped_inventory_is_valid_once_secrets_are_replaced(environment):
     result = run_plugin(ROOT / "inventories" / environment / "hosts.yml", extra_vars=REPLACED_SECRETS)
     assert result["problems"] == []
     assert not result.get("failed")
-    assert result["summary"]["environment"] == environment
+    assert result["summary"]["environment"] == environment.split("-")[0]
 
 
-@pytest.mark.parametrize("environment", ["lab", "development"])
+@pytest.mark.parametrize("environment", ["lab", "lab-ha", "development"])
 def test_lab_and_development_accept_the_placeholders(environment):
     assert run_plugin(ROOT / "inventories" / environment / "hosts.yml")["problems"] == []
 
@@ -93,6 +93,7 @@ def test_shipped_topologies():
     assert counts["staging"][0] == 3
     assert counts["development"][0] == 1
     assert counts["lab"] == (1, 2)
+    assert counts["lab-ha"] == (3, 2)
 
 
 def test_lab_pins_the_version_and_allows_cgroup_v1():

@@ -30,7 +30,7 @@ def test_secrets_have_no_default():
         assert VARIABLES[name]["default"] is None and VARIABLES[name]["required"]
 
 
-@pytest.mark.parametrize("environment", ["lab", "development", "staging", "production"])
+@pytest.mark.parametrize("environment", ["lab", "lab-ha", "development", "staging", "production"])
 def test_each_variable_is_set_in_one_place_per_inventory(environment):
     seen = {}
     for path in sorted((ROOT / "inventories" / environment).rglob("*.yml")):
