@@ -37,6 +37,8 @@ VARIABLES = {
     "platform_api_endpoint_port": _var("port", default=6443),
     "platform_node_ip": _var("ip", scope="host"),
     "platform_allow_cgroup_v1": _var("bool", default=False),
+    "platform_cgroup_driver": _var("str", default="systemd", choices=["systemd", "cgroupfs"]),
+    "platform_ntp_servers": _var("strlist", default=["pool.ntp.org"]),
     "platform_files_mirror_url": _var("url", default="https://dl.k8s.io"),
     "platform_image_repository": _var("str", default="registry.k8s.io"),
     "platform_insecure_registries": _var("registries", default=[]),

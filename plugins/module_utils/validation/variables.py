@@ -76,6 +76,10 @@ def _check_type(name, value):
         if not parts or parts.scheme not in ("http", "https") or not parts.netloc:
             return None, "is not an http:// or https:// URL"
         return value, None
+    if kind == "strlist":
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) and item for item in value):
+            return None, "is not a non-empty list of non-empty strings"
+        return value, None
     if kind == "registries":
         if not isinstance(value, list) or not all(isinstance(item, str) and _REGISTRY.fullmatch(item) for item in value):
             return None, "is not a list of registry addresses of the form host or host:port"
