@@ -137,3 +137,20 @@ def test_vault_encrypted_secrets_pass_and_stay_hidden(tmp_path):
     assert sorted(problem.split(" ")[0] for problem in problems) == SECRETS
     assert all("its template cannot be rendered" in problem for problem in problems)
     assert "plain-secret-" not in locked.stdout
+
+
+TOP_LEVEL = sorted(path.name for path in (ROOT / "playbooks").glob("*.yml") if path.name != "validate.yml")
+
+
+@pytest.mark.parametrize("playbook", TOP_LEVEL)
+def test_every_top_level_playbook_validates_first(playbook):
+    """A bad inventory stops every playbook before any host is contacted, even when limited with --tags."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+               ANSIBLE_NOCOLOR="1")
+    run = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "-vvv", "-i", str(BAD / "worker_in_etcd" / "hosts.yml"), str(ROOT / "playbooks" / playbook),
+         "--tags", "a-tag-no-task-has"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
+    assert run.returncode == 2, run.stdout
+    assert failed_result(run.stdout)["problems"] == (BAD / "worker_in_etcd" / "expected.txt").read_text().splitlines()
+    assert_no_host_contacted(run.stdout)
