@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
 import inspect
@@ -145,7 +146,16 @@ def go_version() -> str:
     return run(["go", "env", "GOVERSION"], capture=True).strip()
 
 
+def _proxy_only() -> str:
+    """GOPROXY without the "direct" fallback: only the module proxy is reachable."""
+    value = os.environ.get("GOPROXY") or subprocess.run(
+        ["go", "env", "GOPROXY"], text=True, stdout=subprocess.PIPE, check=False).stdout.strip()
+    parts = [p for p in re.split(r"[,|]", value) if p and p not in ("direct", "off")]
+    return ",".join(parts) or value
+
+
 GO_ENV = {
+    "GOPROXY": _proxy_only(),
     "CGO_ENABLED": "0",
     "GOOS": "linux",
     "GOARCH": "amd64",
@@ -156,7 +166,7 @@ GO_ENV = {
 
 def module_info(module: str, version: str) -> dict:
     out = run(["go", "mod", "download", "-json", f"{module}@{version}"], capture=True,
-              env={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"})
+              env={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "GOPROXY": GO_ENV["GOPROXY"]})
     info = json.loads(out)
     if info.get("Error"):
         raise BuildError(f"{module}@{version}: {info['Error']}")
@@ -245,6 +255,37 @@ def go_build(name: str, module: str, version: str, targets: list[tuple[str, str]
     return timings
 
 
+def go_build_patched(name: str, module: str, version: str, targets: list[tuple[str, str]],
+                     ldflags: list[str], outdir: Path, patch, drop_requires: list[str]) -> dict[str, float]:
+    """Build from a writable copy of the module, changed by `patch(srcdir)`.
+
+    Used when a module cannot be built as published, e.g. when one of its
+    optional dependencies is not served by the module proxy: `patch` removes
+    the code that needs it and `drop_requires` its requirements.
+    """
+    info = module_info(module, version)
+    wd = WORK / f"{name}-{version}-src"
+    if wd.exists():
+        shutil.rmtree(wd)
+    shutil.copytree(info["Dir"], wd)
+    for p in [wd, *wd.rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
+    patch(wd)
+    if drop_requires:
+        run(["go", "mod", "edit"] + [f"-droprequire={m}" for m in drop_requires], cwd=wd, capture=True,
+            env=GO_ENV)
+    outdir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    for pkg, out in targets:
+        start = time.monotonic()
+        run(["nice", "-n", "10", "go", "build", "-trimpath", "-ldflags", " ".join(ldflags),
+             "-o", str(outdir / out), pkg],
+            cwd=wd, env=GO_ENV, logfile=LOGS / f"{name}.log", label=f"{name}: {out}")
+        timings[out] = round(time.monotonic() - start, 1)
+        log(f"  {name}: built {out} in {timings[out]:.0f}s")
+    return timings
+
+
 def go_build_local(name: str, srcdir: Path, out: Path, ldflags: list[str]) -> float:
     start = time.monotonic()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,8 +305,9 @@ def publish(src: Path, rel: str) -> dict:
     digest = sha256_file(dest)
     Path(str(dest) + ".sha256").write_text(digest + "\n", encoding="utf-8")
     entry = {"path": str(dest.relative_to(CACHE)), "sha256": digest, "size": dest.stat().st_size}
-    if src.suffix not in (".gz", ".tgz"):
-        entry["static"] = is_static_elf(dest)
+    with dest.open("rb") as fh:
+        if fh.read(4) == b"\x7fELF":
+            entry["static"] = is_static_elf(dest)
     return entry
 
 
@@ -561,8 +603,18 @@ def build_flannel(cfg: dict) -> dict:
     mod = "github.com/flannel-io/flannel"
     info = module_info(mod, version)
     out = WORK / f"out-flannel-{version}"
-    timings = go_build("flannel", mod, version, [(mod, "flanneld")],
-                       ["-s", "-w", f"-X {mod}/pkg/version.Version={version}"], out)
+    tencent = "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud"
+
+    def drop_tencent_backend(src: Path) -> None:
+        main_go = src / "main.go"
+        lines = main_go.read_text(encoding="utf-8").splitlines(keepends=True)
+        main_go.write_text("".join(l for l in lines if "pkg/backend/tencentvpc" not in l), encoding="utf-8")
+
+    # The Tencent Cloud VPC backend's SDK is not served by the module proxy;
+    # the backend only works on that cloud, so it is left out of the build.
+    timings = go_build_patched("flannel", mod, version, [(".", "flanneld")],
+                               ["-s", "-w", f"-X {mod}/pkg/version.Version={version}"], out,
+                               drop_tencent_backend, [f"{tencent}/vpc", f"{tencent}/common"])
     timings["flannel"] = go_build_local("flannel-cni", SRC / "flannel-cni", out / "flannel",
                                         ["-s", "-w", f"-X main.version={cni_version}"])
     files = [publish(out / "flanneld", f"flannel/{version}/flanneld"),
@@ -573,8 +625,9 @@ def build_flannel(cfg: dict) -> dict:
     return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
             "cni_plugin_version": cni_version,
             "source": {"module": mod, "version": version, "commit": info["Commit"],
-                       "obtained": "Go module proxy (wrapper module); the flannel CNI plugin from "
-                                   "lab/artifacts/src/flannel-cni (its upstream module is not served)"}}
+                       "patched": "main.go without the tencentvpc backend (its SDK is not served)",
+                       "obtained": "Go module proxy (copy of the module, patched); the flannel CNI plugin "
+                                   "from lab/artifacts/src/flannel-cni (its upstream module is not served)"}}
 
 
 def build_kube_network_policies(cfg: dict) -> dict:
@@ -664,7 +717,7 @@ def components(cfg: dict) -> list[dict]:
     return [table[0]] + table[2:] + table[1:2]
 
 
-SHARED_CODE = [go_build, go_build_local, wrapper_gomod, publish, publish_tarball, build_image, base_image,
+SHARED_CODE = [go_build, go_build_patched, go_build_local, wrapper_gomod, publish, publish_tarball, build_image, base_image,
                k8s_version_ldflags]
 
 
@@ -747,6 +800,19 @@ def main(argv: list[str] | None = None) -> int:
                                                 recipe_key(comp, gover)) else "stale"
             print(f"{comp['name']:24} {comp['version']:20} {state}")
         return 0
+
+    # One builder at a time per cache: runs share work directories and stamps.
+    lock = (STAMPS / ".lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        log(f"waiting for the build already running on {CACHE} ({lock.read().strip() or 'pid unknown'})")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}\n")
+    lock.flush()
 
     failures = []
     total = time.monotonic()
