@@ -448,7 +448,7 @@ def build_image(cfg: dict, *, name: str, tag: str, repo: str, base: str,
         run(config + [ctr], capture=True)
         tmp = archive.with_suffix(".tar.tmp")
         tmp.unlink(missing_ok=True)
-        commit = ["buildah", "commit", "--rm", "--format", "oci"]
+        commit = ["buildah", "commit", "--rm", "--format", "oci", "--disable-compression=false"]
         if created:
             commit += ["--timestamp", str(created)]
         run(commit + [ctr, f"oci-archive:{tmp}:{ref}"], capture=True)
@@ -605,16 +605,19 @@ def build_flannel(cfg: dict) -> dict:
     out = WORK / f"out-flannel-{version}"
     tencent = "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud"
 
-    def drop_tencent_backend(src: Path) -> None:
+    dropped = ("pkg/backend/tencentvpc", "pkg/backend/udp")
+
+    def drop_backends(src: Path) -> None:
         main_go = src / "main.go"
         lines = main_go.read_text(encoding="utf-8").splitlines(keepends=True)
-        main_go.write_text("".join(l for l in lines if "pkg/backend/tencentvpc" not in l), encoding="utf-8")
+        main_go.write_text("".join(ln for ln in lines if not any(d in ln for d in dropped)), encoding="utf-8")
 
-    # The Tencent Cloud VPC backend's SDK is not served by the module proxy;
-    # the backend only works on that cloud, so it is left out of the build.
+    # The Tencent Cloud VPC backend's SDK is not served by the module proxy
+    # (and the backend only works on that cloud); the legacy udp backend needs
+    # cgo on amd64. Both are left out so that flanneld builds static.
     timings = go_build_patched("flannel", mod, version, [(".", "flanneld")],
                                ["-s", "-w", f"-X {mod}/pkg/version.Version={version}"], out,
-                               drop_tencent_backend, [f"{tencent}/vpc", f"{tencent}/common"])
+                               drop_backends, [f"{tencent}/vpc", f"{tencent}/common"])
     timings["flannel"] = go_build_local("flannel-cni", SRC / "flannel-cni", out / "flannel",
                                         ["-s", "-w", f"-X main.version={cni_version}"])
     files = [publish(out / "flanneld", f"flannel/{version}/flanneld"),
@@ -625,7 +628,7 @@ def build_flannel(cfg: dict) -> dict:
     return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
             "cni_plugin_version": cni_version,
             "source": {"module": mod, "version": version, "commit": info["Commit"],
-                       "patched": "main.go without the tencentvpc backend (its SDK is not served)",
+                       "patched": "main.go without the tencentvpc (SDK not served) and udp (needs cgo) backends",
                        "obtained": "Go module proxy (copy of the module, patched); the flannel CNI plugin "
                                    "from lab/artifacts/src/flannel-cni (its upstream module is not served)"}}
 
