@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Build the lab's offline artifacts from source.
 
 Every binary is compiled here from its upstream Go module (fetched through the
@@ -12,7 +12,7 @@ outside the checkout, so that clean clones reuse it. A component is rebuilt only
 when its recipe changes: its stamp records a hash of the pinned versions, the
 recipe code and the Go toolchain.
 
-Usage: build.py [--only NAME ...] [--list] [--force] [--keep-base]
+Usage: build.py [--only NAME ...] [--list] [--verify] [--force] [--keep-base]
 """
 
 from __future__ import annotations
@@ -315,7 +315,7 @@ def publish_tarball(members: list[tuple[Path, str]], rel: str, mtime: int) -> di
     """Write a reproducible .tar.gz of [(file, name in archive)] to files/<rel>."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        dirs = sorted({str(Path(n).parent) for _, n in members} - {"."})
+        dirs = sorted({str(Path(n).parent) for _path, n in members} - {"."})
         for d in dirs:
             ti = tarfile.TarInfo(d)
             ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, mtime
@@ -774,11 +774,42 @@ def cleanup_bases() -> None:
                            stderr=subprocess.DEVNULL, check=False)
 
 
+def verify() -> int:
+    """Check every file and archive in manifest.json against its recorded sha256."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    bad = checked = 0
+    for name, entry in sorted(manifest["components"].items()):
+        for f in entry.get("files", []):
+            path = CACHE / f["path"]
+            sidecar = Path(str(path) + ".sha256")
+            ok = (path.exists() and sha256_file(path) == f["sha256"]
+                  and sidecar.exists() and sidecar.read_text(encoding="utf-8").strip() == f["sha256"])
+            checked += 1
+            if not ok:
+                bad += 1
+                log(f"{name}: {f['path']} does not match its sha256")
+        for img in entry.get("images", []):
+            path = CACHE / img["archive"]
+            ok = path.exists() and sha256_file(path) == img["sha256"]
+            if ok:
+                out = subprocess.run(["skopeo", "inspect", "--raw", f"oci-archive:{path}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                ok = out.returncode == 0
+            checked += 1
+            if not ok:
+                bad += 1
+                log(f"{name}: {img['archive']} ({img['ref']}) is missing, altered or unreadable")
+    log(f"verified {checked} files and image archives: {checked - bad} ok, {bad} bad")
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="build only these components")
     parser.add_argument("--list", action="store_true", help="list components and cache state")
     parser.add_argument("--force", action="store_true", help="rebuild even when cached")
+    parser.add_argument("--verify", action="store_true",
+                        help="check the cached files and image archives against manifest.json")
     parser.add_argument("--keep-base", action="store_true",
                         help="keep the Debian base images in local storage after the run")
     args = parser.parse_args(argv)
@@ -793,6 +824,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown component(s) {', '.join(unknown)}; known: {', '.join(names)}")
     for d in (FILES, IMAGES, BASE, WORK, STAMPS, LOGS):
         d.mkdir(parents=True, exist_ok=True)
+
+    if args.verify:
+        return verify()
 
     if args.list:
         for comp in table:
