@@ -5,7 +5,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
-dest=$root/build/ansible-test/ansible_collections/normaldance/platform
+work=$(mktemp -d "${TMPDIR:-/tmp}/normaldance-ansible-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dest=$work/ansible_collections/normaldance/platform
 python=$("$venv/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 
 # Offline stand-in for every pip version this ansible-test may ask for.
@@ -29,6 +31,6 @@ rm -rf "$dest"; mkdir -p "$dest"
 cd "$dest"
 cmd=$1; shift
 case "$cmd" in
-  sanity) exec "$venv/bin/ansible-test" sanity --python "$python" --venv --color no "$@" ;;
-  *) exec "$venv/bin/ansible-test" "$cmd" --python "$python" --venv --color no "$@" ;;
+  sanity) "$venv/bin/ansible-test" sanity --python "$python" --venv --color no "$@" ;;
+  *) "$venv/bin/ansible-test" "$cmd" --python "$python" --venv --color no "$@" ;;
 esac

@@ -57,11 +57,9 @@ def run(module, argv, secrets=(), check_rc=True, data=None):
     """Run a command; on failure, fail with its output redacted."""
     rc, out, err = module.run_command(argv, data=data)
     if rc != 0 and check_rc:
-        module.fail_json(
-            msg="%s failed (rc=%d): %s" % (" ".join(redact(a, secrets) for a in argv[:3]), rc,
-                                          redact(err or out, secrets).strip()[-2000:]),
-            rc=rc,
-        )
+        command = " ".join(redact(a, secrets) for a in argv[:3])
+        detail = redact(err or out, secrets).strip()[-2000:]
+        module.fail_json(msg="%s failed (rc=%d): %s" % (command, rc, detail), rc=rc)
     return rc, out, err
 
 

@@ -19,7 +19,7 @@ description:
   - Secrets (O(certificate_key), O(token)) are written only to a temporary file with mode 0600 that is
     removed after use, and never appear in results or messages.
 author:
-  - normaldance.platform maintainers
+  - NORMALDANCE platform maintainers (@normaldance)
 attributes:
   check_mode:
     support: full

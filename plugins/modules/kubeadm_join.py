@@ -18,7 +18,7 @@ description:
   - The bootstrap token and the certificate key are written only to a temporary file with mode 0600 that
     is removed after use, and never appear in results or messages.
 author:
-  - normaldance.platform maintainers
+  - NORMALDANCE platform maintainers (@normaldance)
 attributes:
   check_mode:
     support: full
@@ -131,7 +131,7 @@ def main():
         config=dict(type="dict", required=True),
         api_server_endpoint=dict(type="str", required=True),
         token=dict(type="str", required=True, no_log=True),
-        discovery_token_ca_cert_hash=dict(type="str", required=True),
+        discovery_token_ca_cert_hash=dict(type="str", required=True, no_log=False),
         control_plane=dict(type="bool", default=False),
         certificate_key=dict(type="str", no_log=True),
         kubelet_kubeconfig=dict(type="path", default="/etc/kubernetes/kubelet.conf"),

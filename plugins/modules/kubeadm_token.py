@@ -19,7 +19,7 @@ description:
   - The token is a secret. The module never logs it, but it is part of the result so that a join can use it;
     always run this module with C(no_log=true) on the task.
 author:
-  - normaldance.platform maintainers
+  - NORMALDANCE platform maintainers (@normaldance)
 attributes:
   check_mode:
     support: full

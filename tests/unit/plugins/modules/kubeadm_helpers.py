@@ -53,7 +53,10 @@ def run_module(monkeypatch, main, args, script=(), check_mode=False, diff=False)
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: commands(self, argv, **kw))
+    def run_command(self, argv, **kwargs):
+        return commands(self, argv, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/local/bin/" + name)
     full = dict(args)
     full["_ansible_check_mode"] = check_mode

@@ -84,7 +84,7 @@ def test_fresh_node_check_mode_predicts_init_and_diff_hides_secrets(monkeypatch,
 
 def test_init_failure_is_reported_without_secrets(monkeypatch, node):
     script = [(("kubeadm", "init"), (1, "", "[preflight] token %s key %s: port 6443 in use" % (TOKEN, CERT_KEY)))]
-    result, failed, _ = run_module(monkeypatch, kubeadm_init.main, args(node), script)
+    result, failed, _commands = run_module(monkeypatch, kubeadm_init.main, args(node), script)
     assert failed
     assert "port 6443 in use" in result["msg"]
     assert TOKEN not in result["msg"] and CERT_KEY not in result["msg"]

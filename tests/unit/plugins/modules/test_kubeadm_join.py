@@ -44,7 +44,7 @@ def test_join_writes_full_config_privately(monkeypatch, node, control_plane):
         return 0, "This node has joined the cluster", ""
 
     extra = dict(control_plane=True, certificate_key=CERT_KEY) if control_plane else {}
-    result, failed, _ = run_module(monkeypatch, kubeadm_join.main, args(node, **extra),
+    result, failed, _commands = run_module(monkeypatch, kubeadm_join.main, args(node, **extra),
                                    [(("kubeadm", "join"), join)])
     assert not failed, result
     assert result["changed"] and result["member"]
@@ -74,7 +74,7 @@ def test_check_mode_predicts_join_with_diff_without_secrets(monkeypatch, node):
 
 def test_worker_cannot_become_control_plane_in_place(monkeypatch, node):
     (node / "kubelet.conf").write_text("x")
-    result, failed, _ = run_module(monkeypatch, kubeadm_join.main,
+    result, failed, _commands = run_module(monkeypatch, kubeadm_join.main,
                                    args(node, control_plane=True, certificate_key=CERT_KEY), [])
     assert failed and "already a worker" in result["msg"]
 
@@ -85,11 +85,11 @@ def test_worker_cannot_become_control_plane_in_place(monkeypatch, node):
     (dict(config={"apiVersion": "v", "kind": "InitConfiguration"}), "JoinConfiguration"),
 ])
 def test_bad_arguments(monkeypatch, node, extra, message):
-    result, failed, _ = run_module(monkeypatch, kubeadm_join.main, args(node, **extra), [])
+    result, failed, _commands = run_module(monkeypatch, kubeadm_join.main, args(node, **extra), [])
     assert failed and message in result["msg"]
 
 
 def test_join_failure_hides_secrets(monkeypatch, node):
     script = [(("kubeadm", "join"), (1, "", "unauthorized token %s" % TOKEN))]
-    result, failed, _ = run_module(monkeypatch, kubeadm_join.main, args(node), script)
+    result, failed, _commands = run_module(monkeypatch, kubeadm_join.main, args(node), script)
     assert failed and "unauthorized" in result["msg"] and TOKEN not in result["msg"]

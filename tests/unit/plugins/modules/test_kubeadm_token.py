@@ -66,7 +66,7 @@ def test_expired_token_is_not_reused(monkeypatch):
         (("kubeadm", "token", "list"), lambda argv: (0, next(seq), "")),
         (("kubeadm", "token", "create"), (0, NEW + "\n", "")),
     ]
-    result, failed, _ = run_module(monkeypatch, kubeadm_token.main, args(), script)
+    result, failed, _commands = run_module(monkeypatch, kubeadm_token.main, args(), script)
     assert not failed
     assert result["changed"] and result["token"] == NEW
     assert result["expires"] == "2031-01-01T00:00:00Z"
@@ -95,7 +95,7 @@ def test_failure_message_hides_the_token(monkeypatch):
         (("kubeadm", "token", "list"), (0, "", "")),
         (("kubeadm", "token", "create"), (1, "", "error: token %s rejected" % NEW)),
     ]
-    result, failed, _ = run_module(monkeypatch, kubeadm_token.main, args(), script)
+    result, failed, _commands = run_module(monkeypatch, kubeadm_token.main, args(), script)
     assert failed
     assert NEW not in result["msg"] and "fedcba9876543210" not in result["msg"]
     assert "rejected" in result["msg"]
@@ -103,5 +103,5 @@ def test_failure_message_hides_the_token(monkeypatch):
 
 def test_missing_ca_is_a_clear_error(monkeypatch):
     script = [(("kubeadm", "token", "list"), (0, "", ""))]
-    result, failed, _ = run_module(monkeypatch, kubeadm_token.main, args(ca_cert="/nonexistent/ca.crt"), script)
+    result, failed, _commands = run_module(monkeypatch, kubeadm_token.main, args(ca_cert="/nonexistent/ca.crt"), script)
     assert failed and "/nonexistent/ca.crt" in result["msg"]
