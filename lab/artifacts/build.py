@@ -633,20 +633,59 @@ def build_flannel(cfg: dict) -> dict:
                                    "from lab/artifacts/src/flannel-cni (its upstream module is not served)"}}
 
 
+def replace_exact(path: Path, old: str, new: str, count: int) -> None:
+    """Replace `old` by `new` in path, failing unless it occurs `count` times."""
+    text = path.read_text(encoding="utf-8")
+    found = text.count(old)
+    if found != count:
+        raise BuildError(f"patch does not apply to {path.name}: {found} occurrence(s) of {old!r}, "
+                         f"expected {count}")
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def build_kube_network_policies(cfg: dict) -> dict:
     version = cfg["kube_network_policies"]["version"]
     mod = "sigs.k8s.io/kube-network-policies"
     info = module_info(mod, version)
+    created = epoch_of(info["Time"])
+    repo = cfg["image_repository"]
     out = WORK / f"out-kube-network-policies-{version}"
     timings = go_build("kube-network-policies", mod, version, [(f"{mod}/cmd", "kube-network-policies")],
                        ["-s", "-w"], out)
     files = [publish(out / "kube-network-policies", f"kube-network-policies/{version}/kube-network-policies")]
-    image = build_image(cfg, name="kube-network-policies", tag=version, repo=cfg["image_repository"],
-                        base="net", files=[(out / "kube-network-policies", "/bin/netpol")],
-                        entrypoint=["/bin/netpol"], created=epoch_of(info["Time"]))
-    return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
-            "source": {"module": mod, "version": version, "commit": info["Commit"],
-                       "obtained": "Go module proxy (wrapper module)"}}
+    images = [build_image(cfg, name="kube-network-policies", tag=version, repo=repo, base="net",
+                          files=[(out / "kube-network-policies", "/bin/netpol")],
+                          entrypoint=["/bin/netpol"], created=created)]
+    source = {"module": mod, "version": version, "commit": info["Commit"],
+              "obtained": "Go module proxy (wrapper module)"}
+    if cfg["kube_network_policies"].get("xtqueue_variant"):
+        xt_version = f"{version}-xtqueue"
+
+        def use_xt_nfqueue(src: Path) -> None:
+            pkg = src / "pkg" / "networkpolicy"
+            shutil.copyfile(SRC / "knp-xtqueue" / "xt_nfqueue.go", pkg / "zz_xt_nfqueue.go")
+            replace_exact(pkg / "controller.go",
+                          "queue := &expr.Queue{Num: uint16(c.config.QueueID)}\n"
+                          "\tif c.config.FailOpen {\n\t\tqueue.Flag = expr.QueueFlagBypass\n\t}\n",
+                          "queue := nfqueueTarget(uint16(c.config.QueueID), c.config.FailOpen)\n", 2)
+            replace_exact(pkg / "dnsagent.go",
+                          "&expr.Queue{Num: uint16(n.nfQueueID), Flag: expr.QueueFlagBypass}",
+                          "nfqueueTarget(uint16(n.nfQueueID), true)", 1)
+
+        xt_out = WORK / f"out-kube-network-policies-{xt_version}"
+        for pkg_out, secs in go_build_patched("kube-network-policies-xtqueue", mod, version,
+                                              [("./cmd", "kube-network-policies")], ["-s", "-w"], xt_out,
+                                              use_xt_nfqueue, []).items():
+            timings[f"{pkg_out} (xtqueue)"] = secs
+        files.append(publish(xt_out / "kube-network-policies",
+                             f"kube-network-policies/{xt_version}/kube-network-policies"))
+        images.append(build_image(cfg, name="kube-network-policies", tag=xt_version, repo=repo, base="net",
+                                  files=[(xt_out / "kube-network-policies", "/bin/netpol")],
+                                  entrypoint=["/bin/netpol"], created=created))
+        source["variant"] = (f"{xt_version}: patched copy queueing with the xtables NFQUEUE target "
+                             "(nft_compat) instead of the nftables queue expression, for kernels "
+                             "without nft_queue; lab/artifacts/src/knp-xtqueue")
+    return {"version": version, "files": files, "images": images, "binary_seconds": timings, "source": source}
 
 
 def build_containerd(cfg: dict) -> dict:
@@ -705,7 +744,8 @@ def components(cfg: dict) -> list[dict]:
         ("etcd", build_etcd, ["etcd"], []),
         ("coredns", build_coredns, ["coredns"], []),
         ("flannel", build_flannel, ["flannel", "debian"], [SRC / "flannel-cni"]),
-        ("kube-network-policies", build_kube_network_policies, ["kube_network_policies", "debian"], []),
+        ("kube-network-policies", build_kube_network_policies, ["kube_network_policies", "debian"],
+         [SRC / "knp-xtqueue"]),
         ("containerd", build_containerd, ["containerd"], []),
         ("echo", build_echo, ["echo", "debian"], [SRC / "echo"]),
     ]
@@ -720,7 +760,7 @@ def components(cfg: dict) -> list[dict]:
     return [table[0]] + table[2:] + table[1:2]
 
 
-SHARED_CODE = [go_build, go_build_patched, go_build_local, wrapper_gomod, publish, publish_tarball, build_image, base_image,
+SHARED_CODE = [go_build, go_build_patched, go_build_local, replace_exact, wrapper_gomod, publish, publish_tarball, build_image, base_image,
                k8s_version_ldflags]
 
 
