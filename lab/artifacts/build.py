@@ -512,44 +512,53 @@ def build_kubernetes(cfg: dict, spec: dict) -> dict:
 
 
 def build_etcd(cfg: dict) -> dict:
-    version = cfg["etcd"]["version"]
-    out = WORK / f"out-etcd-{version}"
-    timings: dict[str, float] = {}
-    commit = ""
-    for mod, binary in (("go.etcd.io/etcd/server/v3", "etcd"), ("go.etcd.io/etcd/etcdctl/v3", "etcdctl"),
-                        ("go.etcd.io/etcd/etcdutl/v3", "etcdutl")):
-        info = module_info(mod, version)
-        commit = commit or info["Commit"]
-        flags = ["-s", "-w"] + ([f"-X go.etcd.io/etcd/api/v3/version.GitSHA={info['Commit'][:9]}"]
-                                if info["Commit"] else [])
-        timings.update(go_build(f"etcd-{binary}", mod, version, [(mod, binary)], flags, out))
+    files, images, timings, sources = [], [], {}, []
     names = ["etcd", "etcdctl", "etcdutl"]
-    files = [publish(out / b, f"etcd/{version}/{b}") for b in names]
-    stem = f"etcd-{version}-linux-amd64"
-    mtime = epoch_of(module_info("go.etcd.io/etcd/server/v3", version)["Time"])
-    files.append(publish_tarball([(out / b, f"{stem}/{b}") for b in names], f"etcd/{version}/{stem}.tar.gz", mtime))
-    image = build_image(cfg, name="etcd", tag=cfg["etcd"]["image_tag"], repo=cfg["image_repository"],
-                        base="scratch", files=[(out / b, f"/usr/local/bin/{b}") for b in names],
-                        entrypoint=["/usr/local/bin/etcd"], created=mtime)
-    return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
-            "source": {"module": "go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3", "version": version,
-                       "commit": commit, "obtained": "Go module proxy (wrapper modules)"}}
+    for release in cfg["etcd"]["releases"]:
+        version = release["version"]
+        out = WORK / f"out-etcd-{version}"
+        commit = ""
+        for mod, binary in (("go.etcd.io/etcd/server/v3", "etcd"), ("go.etcd.io/etcd/etcdctl/v3", "etcdctl"),
+                            ("go.etcd.io/etcd/etcdutl/v3", "etcdutl")):
+            info = module_info(mod, version)
+            commit = commit or info["Commit"]
+            flags = ["-s", "-w"] + ([f"-X go.etcd.io/etcd/api/v3/version.GitSHA={info['Commit'][:9]}"]
+                                    if info["Commit"] else [])
+            for out_name, secs in go_build(f"etcd-{binary}", mod, version, [(mod, binary)], flags, out).items():
+                timings[f"{out_name} {version}"] = secs
+        files += [publish(out / b, f"etcd/{version}/{b}") for b in names]
+        stem = f"etcd-{version}-linux-amd64"
+        mtime = epoch_of(module_info("go.etcd.io/etcd/server/v3", version)["Time"])
+        files.append(publish_tarball([(out / b, f"{stem}/{b}") for b in names],
+                                     f"etcd/{version}/{stem}.tar.gz", mtime))
+        images.append(build_image(cfg, name="etcd", tag=release["image_tag"], repo=cfg["image_repository"],
+                                  base="scratch", files=[(out / b, f"/usr/local/bin/{b}") for b in names],
+                                  entrypoint=["/usr/local/bin/etcd"], created=mtime))
+        sources.append({"version": version, "commit": commit})
+    return {"version": ",".join(r["version"] for r in cfg["etcd"]["releases"]), "files": files,
+            "images": images, "binary_seconds": timings,
+            "source": {"module": "go.etcd.io/etcd/{server,etcdctl,etcdutl}/v3", "releases": sources,
+                       "obtained": "Go module proxy (wrapper modules)"}}
 
 
 def build_coredns(cfg: dict) -> dict:
-    version = cfg["coredns"]["version"]
-    info = module_info("github.com/coredns/coredns", version)
-    out = WORK / f"out-coredns-{version}"
-    flags = ["-s", "-w"] + ([f"-X github.com/coredns/coredns/coremain.GitCommit={info['Commit'][:7]}"]
-                            if info["Commit"] else [])
-    timings = go_build("coredns", "github.com/coredns/coredns", version,
-                       [("github.com/coredns/coredns", "coredns")], flags, out)
-    files = [publish(out / "coredns", f"coredns/{version}/coredns")]
-    image = build_image(cfg, name="coredns", tag=version, repo=cfg["image_repository"], base="scratch",
-                        files=[(out / "coredns", "/coredns")], entrypoint=["/coredns"],
-                        ports=["53/udp", "53/tcp", "9153/tcp"], created=epoch_of(info["Time"]))
-    return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
-            "source": {"module": "github.com/coredns/coredns", "version": version, "commit": info["Commit"],
+    files, images, timings, sources = [], [], {}, []
+    for version in cfg["coredns"]["versions"]:
+        info = module_info("github.com/coredns/coredns", version)
+        out = WORK / f"out-coredns-{version}"
+        flags = ["-s", "-w"] + ([f"-X github.com/coredns/coredns/coremain.GitCommit={info['Commit'][:7]}"]
+                                if info["Commit"] else [])
+        for out_name, secs in go_build("coredns", "github.com/coredns/coredns", version,
+                                       [("github.com/coredns/coredns", "coredns")], flags, out).items():
+            timings[f"{out_name} {version}"] = secs
+        files.append(publish(out / "coredns", f"coredns/{version}/coredns"))
+        images.append(build_image(cfg, name="coredns", tag=version, repo=cfg["image_repository"],
+                                  base="scratch", files=[(out / "coredns", "/coredns")], entrypoint=["/coredns"],
+                                  ports=["53/udp", "53/tcp", "9153/tcp"], created=epoch_of(info["Time"])))
+        sources.append({"version": version, "commit": info["Commit"]})
+    return {"version": ",".join(cfg["coredns"]["versions"]), "files": files, "images": images,
+            "binary_seconds": timings,
+            "source": {"module": "github.com/coredns/coredns", "releases": sources,
                        "obtained": "Go module proxy (wrapper module)"}}
 
 
@@ -569,13 +578,16 @@ def build_crictl(cfg: dict) -> dict:
 
 
 def build_pause(cfg: dict) -> dict:
-    version = str(cfg["pause"]["version"])
-    out = WORK / f"out-pause-{version}" / "pause"
-    seconds = go_build_local("pause", SRC / "pause", out, ["-s", "-w", f"-X main.version={version}"])
-    files = [publish(out, f"pause/{version}/pause")]
-    image = build_image(cfg, name="pause", tag=version, repo=cfg["image_repository"], base="scratch",
-                        files=[(out, "/pause")], entrypoint=["/pause"], user="65535:65535")
-    return {"version": version, "files": files, "images": [image], "binary_seconds": {"pause": seconds},
+    files, images, timings = [], [], {}
+    versions = [str(v) for v in cfg["pause"]["versions"]]
+    for version in versions:
+        out = WORK / f"out-pause-{version}" / "pause"
+        timings[f"pause {version}"] = go_build_local("pause", SRC / "pause", out,
+                                                     ["-s", "-w", f"-X main.version={version}"])
+        files.append(publish(out, f"pause/{version}/pause"))
+        images.append(build_image(cfg, name="pause", tag=version, repo=cfg["image_repository"], base="scratch",
+                                  files=[(out, "/pause")], entrypoint=["/pause"], user="65535:65535"))
+    return {"version": ",".join(versions), "files": files, "images": images, "binary_seconds": timings,
             "source": {"path": "lab/artifacts/src/pause", "obtained": "this collection's own source"}}
 
 
@@ -751,7 +763,10 @@ def components(cfg: dict) -> list[dict]:
     ]
     for name, fn, keys, srcs in simple:
         first = cfg[keys[0]]
-        version = str(first.get("version") or ",".join(map(str, first.get("versions", []))))
+        if "releases" in first:
+            version = ",".join(str(r["version"]) for r in first["releases"])
+        else:
+            version = str(first.get("version") or ",".join(map(str, first.get("versions", []))))
         table.append({"name": name, "version": version, "fn": fn, "code": fn,
                       "inputs": [cfg[k] for k in keys] + [cfg["image_repository"], cfg["app_image_repository"]]
                       + [sha256_tree(s) for s in srcs]})
