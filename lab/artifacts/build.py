@@ -490,7 +490,7 @@ def build_kubernetes(cfg: dict, spec: dict) -> dict:
     info = module_info("k8s.io/kubernetes", version)
     out = WORK / f"out-kubernetes-{version}"
     targets = [(f"k8s.io/kubernetes/cmd/{b}", b) for b in K8S_BINARIES]
-    timings = go_build(f"kubernetes-{version}", "k8s.io/kubernetes", version, targets,
+    timings = go_build("kubernetes", "k8s.io/kubernetes", version, targets,
                        k8s_version_ldflags(version, info["Commit"], info["Time"]), out,
                        replace_version=spec["staging_version"])
     files = [publish(out / b, f"release/{version}/bin/linux/amd64/{b}") for b in K8S_BINARIES]
