@@ -184,17 +184,16 @@ def epoch_of(timestamp: str) -> int:
     return int(dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
 
 
-def wrapper_gomod(name: str, module: str, version: str, replace_version: str | None) -> str:
-    """A go.mod that builds `module` as a dependency.
+def translate_gomod(upstream: str, name: str, module: str, version: str,
+                    replace_version: str | None) -> str:
+    """A go.mod that builds `module` as a dependency, from the module's own go.mod.
 
     Replace directives of the upstream go.mod are not applied to dependencies,
     so they are translated: a relative replacement (a module kept in the same
     repository, e.g. Kubernetes' staging modules or etcd's api/pkg modules)
-    becomes the published module at `replace_version`; a versioned one is
-    copied; a replacement that forbids a dependency is dropped.
+    becomes the published module at `replace_version` (default: `version`); a
+    versioned one is copied; a replacement that forbids a dependency is dropped.
     """
-    info = module_info(module, version)
-    upstream = Path(info["GoMod"]).read_text(encoding="utf-8")
     go_line = re.search(r"^go (\S+)", upstream, re.M)
     godebug = re.findall(r"^godebug .*$", upstream, re.M)
     replaces: list[str] = []
@@ -213,7 +212,7 @@ def wrapper_gomod(name: str, module: str, version: str, replace_version: str | N
             continue
         if "=>" not in line:
             continue
-        left, right = (s.strip() for s in line.split("=>", 1))
+        left, right = (part.strip() for part in line.split("=>", 1))
         left_path = left.split()[0]
         target = right.split()
         if target[0].startswith((".", "/")):
@@ -228,6 +227,12 @@ def wrapper_gomod(name: str, module: str, version: str, replace_version: str | N
     if replaces:
         lines += ["replace ("] + replaces + [")", ""]
     return "\n".join(lines)
+
+
+def wrapper_gomod(name: str, module: str, version: str, replace_version: str | None) -> str:
+    info = module_info(module, version)
+    upstream = Path(info["GoMod"]).read_text(encoding="utf-8")
+    return translate_gomod(upstream, name, module, version, replace_version)
 
 
 def go_build(name: str, module: str, version: str, targets: list[tuple[str, str]],
@@ -315,7 +320,7 @@ def publish_tarball(members: list[tuple[Path, str]], rel: str, mtime: int) -> di
     """Write a reproducible .tar.gz of [(file, name in archive)] to files/<rel>."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        dirs = sorted({str(Path(n).parent) for _path, n in members} - {"."})
+        dirs = sorted({str(parent) for _path, n in members for parent in Path(n).parents} - {"."})
         for d in dirs:
             ti = tarfile.TarInfo(d)
             ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, 0o755, mtime
@@ -775,8 +780,8 @@ def components(cfg: dict) -> list[dict]:
     return [table[0]] + table[2:] + table[1:2]
 
 
-SHARED_CODE = [go_build, go_build_patched, go_build_local, replace_exact, wrapper_gomod, publish, publish_tarball, build_image, base_image,
-               k8s_version_ldflags]
+SHARED_CODE = [go_build, go_build_patched, go_build_local, replace_exact, translate_gomod, wrapper_gomod,
+               publish, publish_tarball, build_image, base_image, k8s_version_ldflags]
 
 
 def recipe_key(comp: dict, gover: str) -> str:
