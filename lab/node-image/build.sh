@@ -61,7 +61,9 @@ if [ ! -s "$tarball" ]; then
   echo "==> node image: building rootfs $suite ($recipe_hash) with debootstrap, about a minute"
   start=$(date +%s)
   work="$(mktemp -d "$cache/build.XXXXXX")"
-  trap 'rm -rf "$work"' EXIT
+  # --one-file-system: never descend into what debootstrap mounted in the
+  # target (proc, sys) should it stop half-way.
+  trap 'rm -rf --one-file-system "$work"' EXIT
   mkdir -p "$cache/debs"
   debootstrap --variant=minbase --cache-dir="$cache/debs" \
     --include="$packages" "$suite" "$work/rootfs" "$mirror" \

@@ -146,7 +146,12 @@ def test_registry_serves_pause_by_digest(nodes):
     repo = name.split("/", 1)[1] if "." in name.split("/", 1)[0] else name
     ip = next(iter(nodes.values()))
     url = f"http://{REGISTRY}/v2/{repo}/manifests/{digest}"
-    body = ssh(ip, f"curl -fsS -H {shlex.quote('Accept: ' + MANIFEST_TYPES)} {shlex.quote(url)}").stdout
+    try:
+        body = ssh(ip, f"curl -fsS -H {shlex.quote('Accept: ' + MANIFEST_TYPES)} {shlex.quote(url)}").stdout
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"the lab registry does not serve {image['ref']} ({archive.name}) by digest {digest}: "
+                    f"{exc.stderr.decode(errors='replace').strip()} (was the archive rebuilt after "
+                    "`make lab` loaded the registry? `make lab` loads it again)")
     assert "sha256:" + hashlib.sha256(body).hexdigest() == digest, \
         f"{url} returned a manifest with another digest"
     assert json.loads(body).get("schemaVersion") == 2
