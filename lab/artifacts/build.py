@@ -638,7 +638,7 @@ def build_flannel(cfg: dict) -> dict:
     timings["flannel"] = go_build_local("flannel-cni", SRC / "flannel-cni", out / "flannel",
                                         ["-s", "-w", f"-X main.version={cni_version}"])
     files = [publish(out / "flanneld", f"flannel/{version}/flanneld"),
-             publish(out / "flannel", f"flannel-cni-plugin/{cni_version}/flannel")]
+             publish(out / "flannel", f"flannel-cni/{cni_version}/flannel")]
     image = build_image(cfg, name="flannel", tag=version, repo=cfg["image_repository"], base="net",
                         files=[(out / "flanneld", "/opt/bin/flanneld"), (out / "flannel", "/flannel")],
                         entrypoint=["/opt/bin/flanneld"], created=epoch_of(info["Time"]))
