@@ -411,7 +411,7 @@ def base_image(cfg: dict, kind: str) -> str:
 def build_image(cfg: dict, *, name: str, tag: str, repo: str, base: str,
                 files: list[tuple[Path, str]], entrypoint: list[str], cmd: list[str] | None = None,
                 user: str = "", ports: list[str] | None = None, created: int = 0,
-                env: list[str] | None = None) -> dict:
+                env: list[str] | None = None, links: list[tuple[str, str]] | None = None) -> dict:
     """Package files into an image and save it as images/<name>_<tag>.tar (oci-archive)."""
     ref = f"{repo}/{name}:{tag}"
     archive = IMAGES / f"{name.replace('/', '-')}_{tag}.tar"
@@ -431,10 +431,18 @@ def build_image(cfg: dict, *, name: str, tag: str, repo: str, base: str,
             (stage / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n", encoding="utf-8")
             (stage / "etc/nsswitch.conf").write_text("hosts: files dns\n", encoding="utf-8")
         for src, dest in files:
+            if base != "scratch" and dest.split("/")[1] in ("bin", "sbin", "lib", "lib64"):
+                # Debian's /bin, /sbin and /lib are links into /usr (merged
+                # /usr); copying a real directory there would replace them.
+                dest = "/usr" + dest
             target = stage / dest.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
             os.chmod(target, 0o755)
+        for link, points_to in links or []:
+            target = stage / link.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(points_to)
         run(["buildah", "from", "--name", ctr, base_ref], capture=True)
         run(["buildah", "copy", ctr, str(stage), "/"], capture=True)
         config = ["buildah", "config", "--os", "linux", "--arch", "amd64",
@@ -641,6 +649,7 @@ def build_flannel(cfg: dict) -> dict:
              publish(out / "flannel", f"flannel-cni/{cni_version}/flannel")]
     image = build_image(cfg, name="flannel", tag=version, repo=cfg["image_repository"], base="net",
                         files=[(out / "flanneld", "/opt/bin/flanneld"), (out / "flannel", "/flannel")],
+                        links=[("/flanneld", "/opt/bin/flanneld")],
                         entrypoint=["/opt/bin/flanneld"], created=epoch_of(info["Time"]))
     return {"version": version, "files": files, "images": [image], "binary_seconds": timings,
             "cni_plugin_version": cni_version,
