@@ -58,6 +58,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 cmd="${1:-}"
+# One lab per machine: `up` and `down` of several checkouts or terminals
+# would tear down each other's nodes half-way. They wait for each other.
+if [ "$cmd" = up ] || [ "$cmd" = down ]; then
+  exec 8>/run/lock/normaldance-lab.lock
+  if ! flock -n 8; then
+    echo "==> lab: another 'tools/lab.sh up|down' is running on this machine; waiting for it"
+    flock 8
+  fi
+fi
 case "$cmd" in
   up)
     t0=$(date +%s)
