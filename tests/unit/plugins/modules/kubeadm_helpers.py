@@ -53,6 +53,7 @@ def run_module(monkeypatch, main, args, script=(), check_mode=False, diff=False)
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
     def run_command(self, argv, **kwargs):
         return commands(self, argv, **kwargs)
 

@@ -45,7 +45,7 @@ def test_join_writes_full_config_privately(monkeypatch, node, control_plane):
 
     extra = dict(control_plane=True, certificate_key=CERT_KEY) if control_plane else {}
     result, failed, _commands = run_module(monkeypatch, kubeadm_join.main, args(node, **extra),
-                                   [(("kubeadm", "join"), join)])
+                                           [(("kubeadm", "join"), join)])
     assert not failed, result
     assert result["changed"] and result["member"]
     assert result["role"] == ("control-plane" if control_plane else "worker")
@@ -75,7 +75,7 @@ def test_check_mode_predicts_join_with_diff_without_secrets(monkeypatch, node):
 def test_worker_cannot_become_control_plane_in_place(monkeypatch, node):
     (node / "kubelet.conf").write_text("x")
     result, failed, _commands = run_module(monkeypatch, kubeadm_join.main,
-                                   args(node, control_plane=True, certificate_key=CERT_KEY), [])
+                                           args(node, control_plane=True, certificate_key=CERT_KEY), [])
     assert failed and "already a worker" in result["msg"]
 
 
