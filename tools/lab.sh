@@ -23,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${VENV:-$root/.venv}"
-[ -x "$venv/bin/ansible-playbook" ] || venv=/tmp/nd/venv
+
 export PATH="$venv/bin:$PATH"
 export ANSIBLE_CONFIG="$root/ansible.cfg"
 export ND_LAB_CACHE="${ND_LAB_CACHE:-/var/cache/normaldance-lab}"
