@@ -7,6 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .cache/collections/ansible_collections/normaldance/platform
 
 .PHONY: help system-deps venv collection-link test lint yamllint ansible-lint sanity units integration molecule build docs-lint \
+        lab-artifacts-tests test-cluster \
         lab lab-down lab-status bench clean
 
 help:
@@ -48,6 +49,15 @@ integration: venv collection-link
 
 molecule: venv collection-link
 	tools/molecule.sh
+
+# The lab builder's own tests (its helpers and the flannel CNI plugin).
+lab-artifacts-tests: venv
+	$(BIN)/python -m pytest -p no:cacheprovider lab/artifacts/tests
+	cd lab/artifacts/src/flannel-cni && go test ./...
+
+# The main job on the lab, end to end (tools/test-cluster.sh).
+test-cluster: venv collection-link
+	tools/test-cluster.sh
 
 build: venv
 	tools/build-collection.sh

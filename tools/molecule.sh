@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # runs from the collection root (the directory holding galaxy.yml).
 cd "$root"
 venv="${VENV:-$root/.venv}"
-[ -x "$venv/bin/molecule" ] || venv=/tmp/nd/venv
+
 export PATH="$venv/bin:$PATH"
 export ANSIBLE_CONFIG="$root/ansible.cfg"
 

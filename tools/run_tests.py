@@ -16,9 +16,11 @@ STAGES = [
     ("sanity", "ansible-test sanity"),
     ("units", "unit tests (pytest, tests/unit)"),
     ("integration", "integration tests (pytest, tests/integration)"),
+    ("lab-artifacts-tests", "lab artifact builder tests (pytest, go test)"),
     ("molecule", "Molecule scenarios"),
     ("build", "ansible-galaxy collection build"),
     ("docs-lint", "antsibull-docs lint-collection-docs"),
+    ("test-cluster", "site.yml on the lab: bootstrap, rerun changed=0, check mode, cluster tests"),
 ]
 
 

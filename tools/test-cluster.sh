@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end test of the main job on the lab, as a user would run it:
+#   1. `tools/lab.sh up`: mirror and nodes, then playbooks/site.yml;
+#   2. site.yml again: every host must report changed=0;
+#   3. site.yml --check: changed=0 and no failure on the converged cluster;
+#   4. the lab smoke test and the cluster tests (tests/lab, tests/cluster);
+#   5. `tools/lab.sh down`, unless LAB_KEEP=1.
+# Prints the wall time of each step.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="${VENV:-$root/.venv}"
+export PATH="$venv/bin:$PATH"
+export ANSIBLE_CONFIG="$root/ansible.cfg"
+inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
+logs="$root/build/test-cluster"
+mkdir -p "$logs"
+
+if [ -z "${LAB_KEEP:-}" ]; then
+  trap 'echo "==> test-cluster: removing the lab"; tools/lab.sh down >"$logs/down.log" 2>&1 || true' EXIT
+fi
+
+step() { echo "==> test-cluster: $*"; }
+secs() { echo $(( $(date +%s) - $1 )); }
+
+# Fails unless every host in the recap of the log shows changed=0 and
+# failed=0, unreachable=0.
+recap_unchanged() {
+  python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+recap = text[text.rindex("PLAY RECAP"):]
+bad = []
+for host, stats in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M):
+    counts = dict(re.findall(r"(\w+)=(\d+)", stats))
+    if any(int(counts.get(k, 0)) for k in ("changed", "failed", "unreachable")):
+        bad.append(f"{host}: {stats.strip()}")
+print("\n".join(bad) if bad else "every host: changed=0 failed=0 unreachable=0")
+sys.exit(1 if bad else 0)
+PY
+}
+
+t=$(date +%s)
+step "bringing up the lab and running site.yml (log: $logs/up.log)"
+tools/lab.sh up >"$logs/up.log" 2>&1 || { tail -40 "$logs/up.log"; exit 1; }
+step "lab up and site.yml done in $(secs "$t") s"
+
+export ANSIBLE_SSH_COMMON_ARGS="-o UserKnownHostsFile=$root/lab/.state/ssh/known_hosts"
+t=$(date +%s)
+step "second run of site.yml (must change nothing)"
+ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun.log" 2>&1 || { tail -40 "$logs/rerun.log"; exit 1; }
+recap_unchanged "$logs/rerun.log"
+step "second run done in $(secs "$t") s"
+
+t=$(date +%s)
+step "site.yml --check --diff on the converged cluster (must change nothing, must not fail)"
+ansible-playbook -i "$inventory" playbooks/site.yml --check --diff >"$logs/check.log" 2>&1 || { tail -40 "$logs/check.log"; exit 1; }
+recap_unchanged "$logs/check.log"
+step "check run done in $(secs "$t") s"
+
+t=$(date +%s)
+step "lab smoke test and cluster tests"
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider tests/lab tests/cluster
+step "tests done in $(secs "$t") s"
