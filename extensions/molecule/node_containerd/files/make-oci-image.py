@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write a one-layer OCI image archive built from executables of this host.
 
     make-oci-image.py OUT.tar IMAGE_NAME ENTRYPOINT_JSON EXECUTABLE...
