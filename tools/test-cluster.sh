@@ -59,6 +59,23 @@ recap_unchanged "$logs/check.log"
 step "check run done in $(secs "$t") s"
 
 t=$(date +%s)
+step "site.yml --check --diff with a changed node label (must show it and change nothing)"
+ansible-playbook -i "$inventory" playbooks/site.yml --check --diff --limit 'nd-w1,localhost' --tags cluster_nodes \
+  -e '{"cluster_nodes_labels": {"normaldance.io/pool": "changed-in-check-mode"}}' >"$logs/check-label.log" 2>&1 \
+  || { tail -40 "$logs/check-label.log"; exit 1; }
+grep -q 'changed-in-check-mode' "$logs/check-label.log" || { echo "the diff does not show the new label"; exit 1; }
+grep -Eq '^nd-w1 +: .*changed=1 ' "$logs/check-label.log" || { grep -A4 'PLAY RECAP' "$logs/check-label.log"; exit 1; }
+python - "$(dirname "$inventory")/artifacts/admin.conf" <<'PY'
+import sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+value = client.CoreV1Api().read_node("nd-w1").metadata.labels.get("normaldance.io/pool")
+print(f"label on nd-w1 after the check run: {value}")
+sys.exit(0 if value == "general" else 1)
+PY
+step "label check done in $(secs "$t") s"
+
+t=$(date +%s)
 step "lab smoke test and cluster tests"
 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider tests/lab tests/cluster
 step "tests done in $(secs "$t") s"

@@ -173,3 +173,18 @@ def test_network_policy_denies_and_allows(api, namespace, pods):
     assert "server" in out and "200" in out, f"allowed flow broken by the policy: {out}"
     out = _http_get(api, namespace, "denied", server_ip, timeout=3)
     assert "CONNECT-FAILED" in out, f"denied pod still reaches the server: {out}"
+
+
+def test_inventory_labels_are_on_the_nodes(api):
+    host_vars = INVENTORY.parent / "host_vars"
+    wanted = {}
+    for path in sorted(host_vars.glob("*.yml")) if host_vars.is_dir() else []:
+        labels = (yaml.safe_load(path.read_text()) or {}).get("cluster_nodes_labels") or {}
+        if labels:
+            wanted[path.stem] = labels
+    if not wanted:
+        pytest.skip("the inventory sets no node labels")
+    for node, labels in wanted.items():
+        actual = api.read_node(node).metadata.labels
+        for key, value in labels.items():
+            assert actual.get(key) == value, f"{node}: label {key} is {actual.get(key)!r}, inventory says {value!r}"
