@@ -20,4 +20,4 @@ fi
 "$venv/bin/python" -m pip install --quiet --requirement "$lock"
 rm -f "$venv"/.installed-*
 touch "$stamp"
-echo "==> $venv ready: $("$venv/bin/ansible" --version | head -1)"
+echo "==> $venv ready: ansible-core $("$venv/bin/python" -c "from ansible.release import __version__; print(__version__)")"
