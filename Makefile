@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .cache/collections/ansible_collections/normaldance/platform
 
 .PHONY: help system-deps venv collection-link test lint yamllint ansible-lint sanity units integration molecule build docs-lint \
-        lab-artifacts-tests test-cluster \
+        lab-artifacts-tests test-cluster test-ha \
         lab lab-down lab-status bench clean
 
 help:
@@ -58,6 +58,10 @@ lab-artifacts-tests: venv
 # The main job on the lab, end to end (tools/test-cluster.sh).
 test-cluster: venv collection-link
 	tools/test-cluster.sh
+
+# The highly available control plane on the lab (tools/test-ha.sh).
+test-ha: venv collection-link
+	tools/test-ha.sh
 
 build: venv
 	tools/build-collection.sh

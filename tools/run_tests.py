@@ -20,7 +20,8 @@ STAGES = [
     ("molecule", "Molecule scenarios"),
     ("build", "ansible-galaxy collection build"),
     ("docs-lint", "antsibull-docs lint-collection-docs"),
-    ("test-cluster", "site.yml on the lab: bootstrap, rerun changed=0, check mode, cluster tests"),
+    ("test-cluster", "site.yml on the lab: bootstrap, rerun changed=0, check mode, cluster tests, day-2 playbooks"),
+    ("test-ha", "3 control planes on the lab: etcd and API everywhere, losing a control plane"),
 ]
 
 

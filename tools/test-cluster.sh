@@ -4,7 +4,8 @@
 #   2. site.yml again: every host must report changed=0;
 #   3. site.yml --check: changed=0 and no failure on the converged cluster;
 #   4. the lab smoke test and the cluster tests (tests/lab, tests/cluster);
-#   5. `tools/lab.sh down`, unless LAB_KEEP=1.
+#   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
+#   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,20 +26,7 @@ secs() { echo $(( $(date +%s) - $1 )); }
 
 # Fails unless every host in the recap of the log shows changed=0 and
 # failed=0, unreachable=0.
-recap_unchanged() {
-  python3 - "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1], encoding="utf-8").read()
-recap = text[text.rindex("PLAY RECAP"):]
-bad = []
-for host, stats in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M):
-    counts = dict(re.findall(r"(\w+)=(\d+)", stats))
-    if any(int(counts.get(k, 0)) for k in ("changed", "failed", "unreachable")):
-        bad.append(f"{host}: {stats.strip()}")
-print("\n".join(bad) if bad else "every host: changed=0 failed=0 unreachable=0")
-sys.exit(1 if bad else 0)
-PY
-}
+recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
 
 t=$(date +%s)
 step "bringing up the lab and running site.yml (log: $logs/up.log)"
@@ -79,3 +67,10 @@ t=$(date +%s)
 step "lab smoke test and cluster tests"
 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider tests/lab tests/cluster
 step "tests done in $(secs "$t") s"
+
+t=$(date +%s)
+step "day-2 playbooks: nd-w3 added, reset, joined again with nd-w1 down, removed (tests/day2)"
+LAB_INVENTORY="$root/inventories/lab-scale" LAB_SKIP_SITE=1 LAB_SKIP_ARTIFACTS=1 tools/lab.sh up >"$logs/up-w3.log" 2>&1 \
+  || { tail -40 "$logs/up-w3.log"; exit 1; }
+ND_LAB_REQUIRED=1 python -m pytest -p no:cacheprovider -s tests/day2
+step "day-2 tests done in $(secs "$t") s"

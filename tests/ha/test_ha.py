@@ -1,0 +1,246 @@
+"""High availability of the control plane, on the lab's HA topology.
+
+Run against `LAB_TOPOLOGY=ha make lab` (inventories/lab-ha: 3 control
+planes with stacked etcd, 2 workers) by tools/test-ha.sh. Checks what an
+operator relies on:
+
+* every control plane runs an etcd member and an API server, and etcd has
+  one healthy member per control plane;
+* the control plane that holds the API address (the keepalived VIP) is
+  stopped: the API answers again through the same address, a Deployment
+  behind a NodePort Service keeps answering;
+* site.yml run again while that node is down completes for every other host
+  and names the unreachable one in its recap;
+* the node comes back and is Ready again (also the clean-up).
+
+Without a lab the module is skipped, unless ND_LAB_REQUIRED is set.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+INVENTORY = pathlib.Path(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab-ha" / "hosts.yml"))
+KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
+ECHO_IMAGE = os.environ.get("ND_ECHO_IMAGE", "10.210.0.5:5000/normaldance/echo:1.0.0")
+SSH_DIR = ROOT / "lab" / ".state" / "ssh"
+LOGS = ROOT / "build" / "test-ha"
+
+if not KUBECONFIG.exists():
+    if os.environ.get("ND_LAB_REQUIRED"):
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `LAB_TOPOLOGY=ha make lab`")
+    pytest.skip(f"no HA cluster: {KUBECONFIG} missing (run `LAB_TOPOLOGY=ha make lab`)", allow_module_level=True)
+
+from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
+
+
+def _hosts():
+    data = yaml.safe_load(INVENTORY.read_text())
+    hosts, groups = {}, {}
+
+    def walk(name, node):
+        members = set()
+        for host, hvars in ((node or {}).get("hosts", {}) or {}).items():
+            members.add(host)
+            if hvars and "ansible_host" in hvars:
+                hosts[host] = hvars["ansible_host"]
+        for child, sub in ((node or {}).get("children", {}) or {}).items():
+            members |= walk(child, sub)
+        groups[name] = members
+        return members
+
+    walk("all", data["all"])
+    return hosts, groups
+
+
+ADDRESSES, GROUPS = _hosts()
+CONTROL_PLANES = sorted(GROUPS.get("control_plane", []))
+WORKERS = sorted(GROUPS.get("workers", []))
+
+if len(CONTROL_PLANES) < 3:
+    pytest.skip(f"{INVENTORY} has {len(CONTROL_PLANES)} control plane(s); the HA tests need 3",
+                allow_module_level=True)
+
+
+def _ssh(host, command, check=True):
+    argv = ["ssh", "-i", str(SSH_DIR / "id_ed25519"), "-o", f"UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{ADDRESSES[host]}", command]
+    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=60)
+
+
+def _wait(predicate, timeout=180, what="condition", interval=2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # pylint: disable=broad-except  # the API may be switching over
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def api():
+    config.load_kube_config(config_file=str(KUBECONFIG))
+    return client.CoreV1Api()
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    kubeconfig = yaml.safe_load(KUBECONFIG.read_text())
+    server = kubeconfig["clusters"][0]["cluster"]["server"]
+    return re.match(r"https://([^:/]+):(\d+)", server).groups()
+
+
+def _etcd_json(host, path, url="https://127.0.0.1:2379"):
+    """GET `url` (a health URL) or, with a `path`, POST {} to etcd's JSON gateway."""
+    pki = "/etc/kubernetes/pki/etcd"
+    post = "-X POST -d '{}'" if path else ""
+    out = _ssh(host, f"curl -s --max-time 5 --cacert {pki}/ca.crt --cert {pki}/healthcheck-client.crt "
+                     f"--key {pki}/healthcheck-client.key {post} {url}{path}").stdout
+    return yaml.safe_load(out)
+
+
+def test_every_control_plane_runs_etcd_and_the_api(api):
+    pods = {p.metadata.name: p for p in api.list_namespaced_pod("kube-system").items}
+    for node in CONTROL_PLANES:
+        for component in ("etcd", "kube-apiserver"):
+            pod = pods.get(f"{component}-{node}")
+            assert pod is not None, f"no {component} pod on {node}"
+            ready = {c.type: c.status for c in pod.status.conditions or []}.get("Ready")
+            assert pod.status.phase == "Running" and ready == "True", f"{component} on {node} is not running and ready"
+    members = _etcd_json(CONTROL_PLANES[0], "/v3/cluster/member/list")["members"]
+    assert sorted(m["name"] for m in members) == CONTROL_PLANES
+    for member in members:
+        health = _etcd_json(CONTROL_PLANES[0], "", url=member["clientURLs"][0] + "/health")
+        assert health.get("health") == "true", f"etcd member {member['name']} is not healthy: {health}"
+
+
+def _vip_holder(vip):
+    for node in CONTROL_PLANES:
+        if f" {vip}/" in _ssh(node, "ip -4 -o addr show").stdout:
+            return node
+    return None
+
+
+class Prober(threading.Thread):
+    """Requests a URL every `interval` seconds and counts the failures."""
+
+    def __init__(self, url, interval=0.5):
+        super().__init__(daemon=True)
+        self.url, self.interval = url, interval
+        self.ok = self.failed = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    response.read()
+                self.ok += 1
+            except Exception:  # pylint: disable=broad-except  # every failure counts
+                self.failed += 1
+            time.sleep(self.interval)
+
+
+def _workload(namespace):
+    apps = client.AppsV1Api()
+    labels = {"app": "ha-echo"}
+    apps.create_namespaced_deployment(namespace, client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="ha-echo"),
+        spec=client.V1DeploymentSpec(
+            replicas=2,
+            selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels),
+                spec=client.V1PodSpec(
+                    containers=[client.V1Container(
+                        name="echo", image=ECHO_IMAGE,
+                        ports=[client.V1ContainerPort(container_port=8080)],
+                        readiness_probe=client.V1Probe(
+                            http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=2))],
+                    topology_spread_constraints=[client.V1TopologySpreadConstraint(
+                        max_skew=1, topology_key="kubernetes.io/hostname", when_unsatisfiable="DoNotSchedule",
+                        label_selector=client.V1LabelSelector(match_labels=labels))])))))
+    service = client.CoreV1Api().create_namespaced_service(namespace, client.V1Service(
+        metadata=client.V1ObjectMeta(name="ha-echo"),
+        spec=client.V1ServiceSpec(type="NodePort", selector=labels,
+                                  ports=[client.V1ServicePort(port=8080, target_port=8080)])))
+    _wait(lambda: (apps.read_namespaced_deployment("ha-echo", namespace).status.ready_replicas or 0) >= 2,
+          what="2 ready replicas of ha-echo")
+    return service.spec.ports[0].node_port
+
+
+def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
+    LOGS.mkdir(parents=True, exist_ok=True)
+    vip, port = endpoint
+    namespace = "nd-ha-" + uuid.uuid4().hex[:6]
+    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    node_port = _workload(namespace)
+    victim = _vip_holder(vip)
+    assert victim, f"no control plane holds the API address {vip}"
+    workload = Prober(f"http://{ADDRESSES[WORKERS[0]]}:{node_port}/")
+    workload.start()
+    time.sleep(3)
+    try:
+        started = time.monotonic()
+        subprocess.run(["podman", "stop", "--time", "10", victim], check=True, capture_output=True, timeout=60)
+        stopped = time.monotonic()
+        _wait(lambda: api.list_node(_request_timeout=3).items, timeout=120, interval=0.5,
+              what=f"the API through {vip}:{port} after stopping {victim}")
+        failover = time.monotonic() - stopped
+        new_holder = _vip_holder(vip)
+        print(f"\nstopped {victim} (held {vip}) in {stopped - started:.1f} s; API answered through {vip} again "
+              f"after {failover:.1f} s, now on {new_holder}")
+        assert new_holder and new_holder != victim
+        time.sleep(10)
+        apps = client.AppsV1Api()
+        ready = apps.read_namespaced_deployment("ha-echo", namespace).status.ready_replicas
+        assert ready == 2, f"ha-echo has {ready} ready replicas after losing {victim}"
+
+        # site.yml again with the node down: the others converge, the
+        # stopped node is reported unreachable.
+        env = dict(os.environ, ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
+                   ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        rerun_started = time.monotonic()
+        run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / "site.yml")],
+                             capture_output=True, text=True, env=env, timeout=1800)
+        (LOGS / "rerun-node-down.log").write_text(run.stdout + run.stderr)
+        recap = run.stdout[run.stdout.rindex("PLAY RECAP"):]
+        stats = {host: dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
+                 for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+        print(f"site.yml with {victim} down: exit {run.returncode} in {time.monotonic() - rerun_started:.0f} s; "
+              f"recap {stats}")
+        assert run.returncode == 4, f"site.yml exited {run.returncode} (expected 4: a host unreachable)"
+        assert stats[victim]["unreachable"] >= 1
+        assert f"fatal: [{victim}]: UNREACHABLE!" in run.stdout, "the run does not name the unreachable host"
+        for host in CONTROL_PLANES + WORKERS:
+            if host != victim:
+                assert stats[host]["failed"] == 0 and stats[host]["unreachable"] == 0, f"{host}: {stats[host]}"
+        assert stats["localhost"]["failed"] == 0
+    finally:
+        workload.stop.set()
+        workload.join()
+        print(f"workload probes while a control plane was lost: {workload.ok} ok, {workload.failed} failed")
+        subprocess.run(["podman", "start", victim], capture_output=True, timeout=120)
+    assert workload.failed == 0, f"{workload.failed} of {workload.ok + workload.failed} workload probes failed"
+    _wait(lambda: _ssh(victim, "true", check=False).returncode == 0, timeout=120, what=f"SSH on {victim}")
+
+    def victim_ready():
+        node = api.read_node(victim)
+        return {c.type: c.status for c in node.status.conditions}.get("Ready") == "True"
+
+    _wait(victim_ready, timeout=300, what=f"{victim} Ready again")
+    _wait(lambda: _etcd_json(victim, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+          timeout=300, what=f"etcd on {victim} healthy again")
+    api.delete_namespace(namespace)
