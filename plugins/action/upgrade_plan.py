@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: NORMALDANCE platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin normaldance.platform.upgrade_plan (documented in plugins/modules)."""
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.normaldance.platform.plugins.module_utils import upgrade_plan
+
+ARGUMENT_SPEC = {
+    "target": {"type": "str", "required": True},
+    "variable": {"type": "str", "default": "platform_kubernetes_version"},
+    "control_planes": {"type": "dict", "default": {}},
+    "kubelets": {"type": "dict", "default": {}},
+    "cluster_configuration": {"type": "str"},
+    "expected_from": {"type": "str"},
+    "nodes": {"type": "list", "elements": "str"},
+}
+
+
+class ActionModule(ActionBase):
+    """Judge the versions a cluster runs against the target; no host is contacted."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars or {})
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        if validation.error_messages:
+            result.update(failed=True, msg="; ".join(validation.error_messages))
+            return result
+        args = validation.validated_parameters
+        found = upgrade_plan.plan(
+            args["target"],
+            dict((str(k), str(v)) for k, v in args["control_planes"].items()),
+            dict((str(k), str(v)) for k, v in args["kubelets"].items()),
+            variable=args["variable"],
+            cluster_configuration=args["cluster_configuration"],
+            expected_from=args["expected_from"],
+            nodes=args["nodes"],
+        )
+        result.update(found)
+        result["changed"] = False
+        if found["problems"]:
+            result["failed"] = True
+            result["msg"] = "Refusing to upgrade, nothing was changed:\n%s" % "\n".join(
+                "- %s" % problem for problem in found["problems"])
+        elif found["pending"]:
+            result["msg"] = "the cluster runs %s; %d node(s) to upgrade to %s: %s" % (
+                found["current"], len(found["pending"]), found["target"], ", ".join(found["pending"]))
+        else:
+            result["msg"] = "every node already runs %s; nothing to upgrade" % found["target"]
+        return result
