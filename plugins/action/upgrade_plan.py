@@ -16,6 +16,9 @@ ARGUMENT_SPEC = {
     "cluster_configuration": {"type": "str"},
     "expected_from": {"type": "str"},
     "nodes": {"type": "list", "elements": "str"},
+    "node_resources": {"type": "list", "elements": "dict"},
+    "pod_resources": {"type": "list", "elements": "dict", "default": []},
+    "kube_proxy_image": {"type": "str"},
 }
 
 
@@ -33,14 +36,22 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="; ".join(validation.error_messages))
             return result
         args = validation.validated_parameters
+        control_planes = dict((str(k), str(v)) for k, v in args["control_planes"].items())
+        kubelets = dict((str(k), str(v)) for k, v in args["kubelets"].items())
+        if args["node_resources"] is not None:
+            from_pods, from_nodes = upgrade_plan.versions_from_resources(args["node_resources"], args["pod_resources"])
+            control_planes.update(from_pods)
+            kubelets.update(from_nodes)
+        kube_proxy = upgrade_plan.image_tag(args["kube_proxy_image"]) if args["kube_proxy_image"] else None
         found = upgrade_plan.plan(
             args["target"],
-            dict((str(k), str(v)) for k, v in args["control_planes"].items()),
-            dict((str(k), str(v)) for k, v in args["kubelets"].items()),
+            control_planes,
+            kubelets,
             variable=args["variable"],
             cluster_configuration=args["cluster_configuration"],
             expected_from=args["expected_from"],
             nodes=args["nodes"],
+            kube_proxy=kube_proxy,
         )
         result.update(found)
         result["changed"] = False

@@ -33,6 +33,39 @@ def image_tag(image):
     return last.split(":", 1)[1] if ":" in last else ""
 
 
+CONTROL_PLANE_COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+
+
+def versions_from_resources(nodes, pods):
+    """Return ``(control_planes, kubelets)`` from Node and Pod objects as the API returns them.
+
+    ``control_planes`` maps a node to the lowest image tag of its
+    kube-apiserver, kube-controller-manager and kube-scheduler static pods
+    (label ``component``); nodes without them are not control planes.
+    """
+    kubelets = {}
+    for node in nodes or []:
+        name = (node.get("metadata") or {}).get("name")
+        version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion")
+        if name:
+            kubelets[name] = version or ""
+    tags = {}
+    for pod in pods or []:
+        labels = (pod.get("metadata") or {}).get("labels") or {}
+        spec = pod.get("spec") or {}
+        if labels.get("component") not in CONTROL_PLANE_COMPONENTS or not spec.get("nodeName"):
+            continue
+        for container in spec.get("containers") or []:
+            tags.setdefault(spec["nodeName"], []).append(image_tag(container.get("image", "")))
+    control_planes = {}
+    for node, found in tags.items():
+        try:
+            control_planes[node] = "v" + show(min(running_version(tag) for tag in found))
+        except kubernetes_version.VersionError:
+            control_planes[node] = ",".join(found)
+    return control_planes, kubelets
+
+
 def show(version):
     return "%d.%d.%d" % version
 
@@ -44,7 +77,7 @@ def _next_minor_hint(current, target):
 
 
 def plan(target, control_planes, kubelets, variable="platform_kubernetes_version",
-         cluster_configuration=None, expected_from=None, nodes=None):
+         cluster_configuration=None, expected_from=None, nodes=None, kube_proxy=None):
     """Compare what the cluster runs with ``target`` and say what is left to do.
 
     ``target`` is ``X.Y.Z``; ``control_planes`` maps a control-plane node to
@@ -54,7 +87,9 @@ def plan(target, control_planes, kubelets, variable="platform_kubernetes_version
     ``cluster_configuration`` is the kubernetesVersion of kubeadm's stored
     ClusterConfiguration; ``expected_from`` the optional
     ``platform_kubernetes_upgrade_from``; ``nodes`` the inventory's nodes,
-    in the order they are upgraded (default: every Node).
+    in the order they are upgraded (default: every Node); ``kube_proxy``
+    the image tag of the kube-proxy DaemonSet, the last thing
+    ``kubeadm upgrade apply`` changes.
 
     Returns a dict with ``problems`` (each a complete sentence naming the
     variable, the versions and the rule; empty when the upgrade may go on),
@@ -145,6 +180,11 @@ def plan(target, control_planes, kubelets, variable="platform_kubernetes_version
             pending.append(node)
 
     apply_done = bool(cluster_configuration) and running_version(cluster_configuration) == wanted
+    if kube_proxy:
+        try:
+            apply_done = apply_done and running_version(kube_proxy) == wanted
+        except kubernetes_version.VersionError:
+            apply_done = False
     return {
         "problems": problems,
         "current": show(current),

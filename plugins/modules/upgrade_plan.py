@@ -50,6 +50,24 @@ options:
     description: The nodes to upgrade, in order (default every Node); each must be a Node of the cluster.
     type: list
     elements: str
+  node_resources:
+    description:
+      - Node objects as M(kubernetes.core.k8s_info) returns them; their kubelet versions are added to O(kubelets).
+    type: list
+    elements: dict
+  pod_resources:
+    description:
+      - Pod objects of C(kube-system) (the control-plane static pods); the lowest image tag of the
+        kube-apiserver, kube-controller-manager and kube-scheduler pods of a node (label C(component)) is added to
+        O(control_planes). Used together with O(node_resources).
+    type: list
+    elements: dict
+    default: []
+  kube_proxy_image:
+    description:
+      - Image of the kube-proxy DaemonSet; C(apply_done) also needs its tag at the target, since updating the addons
+        is the last thing C(kubeadm upgrade apply) does.
+    type: str
 attributes:
   action:
     support: full
@@ -99,7 +117,9 @@ target:
   type: str
   sample: 1.36.5
 apply_done:
-  description: Whether kubeadm's ClusterConfiguration is already at the target (kubeadm upgrade apply has run).
+  description:
+    - Whether kubeadm upgrade apply has run to the end, that is kubeadm's ClusterConfiguration (and the
+      kube-proxy image, when given) is at the target.
   returned: when the versions could be read
   type: bool
 pending:

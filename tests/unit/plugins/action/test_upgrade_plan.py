@@ -49,3 +49,27 @@ def test_bad_arguments_fail_cleanly():
     result = run_plugin({"kubelets": {"cp1": "v1.36.5"}})
     assert result["failed"] is True
     assert "target" in result["msg"]
+
+
+def test_resources_as_k8s_info_returns_them():
+    resources = yaml.safe_load(
+        (pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "fixtures" / "upgrade" / "resources.yml")
+        .read_text())
+    result = run_plugin({"target": "1.36.5", "node_resources": resources["nodes"], "pod_resources": resources["pods"],
+                         "cluster_configuration": "v1.36.5",
+                         "kube_proxy_image": "10.210.0.5:5000/k8s/kube-proxy:v1.36.5",
+                         "nodes": ["nd-cp1", "nd-cp2", "nd-w1"]})
+    assert not result.get("failed"), result["msg"]
+    assert result["pending"] == ["nd-cp2", "nd-w1"]
+    assert result["apply_done"] is True
+    assert result["nodes"]["nd-cp1"] == {"kubelet": "v1.36.5", "control_plane": "v1.36.5", "upgrade": False}
+
+
+def test_skip_named_in_message_from_resources():
+    resources = yaml.safe_load(
+        (pathlib.Path(__file__).resolve().parents[1] / "module_utils" / "fixtures" / "upgrade" / "resources.yml")
+        .read_text())
+    result = run_plugin({"target": "1.37.0", "node_resources": resources["nodes"], "pod_resources": resources["pods"]})
+    assert result["failed"] is True
+    assert "platform_kubernetes_version is 1.37.0" in result["msg"]
+    assert "the kubelet on nd-w1 runs 1.35.8" in result["msg"]

@@ -34,3 +34,21 @@ def test_plan(case):
 @pytest.mark.parametrize("image,tag", TABLE["images"], ids=lambda value: str(value))
 def test_image_tag(image, tag):
     assert upgrade_plan.image_tag(image) == tag
+
+
+RESOURCES = yaml.safe_load(
+    (pathlib.Path(__file__).parent / "fixtures" / "upgrade" / "resources.yml").read_text())
+
+
+def test_versions_from_resources():
+    control_planes, kubelets = upgrade_plan.versions_from_resources(RESOURCES["nodes"], RESOURCES["pods"])
+    assert control_planes == RESOURCES["expected"]["control_planes"]
+    assert kubelets == RESOURCES["expected"]["kubelets"]
+
+
+@pytest.mark.parametrize("kube_proxy,apply_done", [(None, True), ("v1.36.5", True), ("v1.35.8", False),
+                                                   ("", True), ("latest", False)])
+def test_apply_is_done_only_when_the_addons_are(kube_proxy, apply_done):
+    found = upgrade_plan.plan("1.36.5", {"cp1": "v1.36.5"}, {"cp1": "v1.36.5"},
+                              cluster_configuration="v1.36.5", kube_proxy=kube_proxy)
+    assert found["apply_done"] is apply_done
