@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 """Workload, probe and checks for tools/test-upgrade.sh (a lab test driver).
 
-    upgrade_probe.py deploy  KUBECONFIG            Deployment (2 replicas), PDB, NodePort Service
-    upgrade_probe.py probe   KUBECONFIG OUT.json   GET / through every node IP until SIGTERM
-    upgrade_probe.py state   KUBECONFIG            one line per node: name kubelet unschedulable
-    upgrade_probe.py fingerprint KUBECONFIG        what an upgrade changes, to compare before/after
-    upgrade_probe.py expect  KUBECONFIG VERSION [NODE ...]   every (or the named) node at VERSION, none cordoned
-    upgrade_probe.py cleanup KUBECONFIG
+    python tools/upgrade_probe.py deploy  KUBECONFIG            Deployment (2 replicas), PDB, NodePort Service
+    python tools/upgrade_probe.py probe   KUBECONFIG OUT.json   GET / through every node IP until SIGTERM
+    python tools/upgrade_probe.py state   KUBECONFIG            one line per node: name kubelet unschedulable
+    python tools/upgrade_probe.py fingerprint KUBECONFIG        what an upgrade changes, to compare before/after
+    python tools/upgrade_probe.py expect  KUBECONFIG VERSION [NODE ...]   every (or the named) node at VERSION, none cordoned
+    python tools/upgrade_probe.py cleanup KUBECONFIG
 
 The probe runs on the controller, outside the nodes, and counts every
 request that fails (connection error, timeout, non-200) per node address.

@@ -31,7 +31,7 @@ def test_plan(case):
             assert part in found["problems"][0]
 
 
-@pytest.mark.parametrize("image,tag", TABLE["images"], ids=lambda value: str(value))
+@pytest.mark.parametrize("image,tag", TABLE["images"], ids=str)
 def test_image_tag(image, tag):
     assert upgrade_plan.image_tag(image) == tag
 
