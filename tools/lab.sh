@@ -17,6 +17,8 @@
 #                         (default /var/cache/normaldance-lab)
 #   LAB_SKIP_ARTIFACTS=1  do not run the artifact builder
 #   LAB_SKIP_SITE=1       do not run playbooks/site.yml after the lab is up
+#   LAB_SITE_ARGS="..."   extra arguments for that site.yml run, for example
+#                         "-e platform_kubernetes_version=1.35.8"
 #   LAB_DOWN_IMAGES=1     lab-down also removes the lab images
 set -euo pipefail
 
@@ -91,7 +93,8 @@ case "$cmd" in
     if [ -z "${LAB_SKIP_SITE:-}" ] && [ -f "$root/playbooks/site.yml" ]; then
       echo "==> lab: running playbooks/site.yml on the lab"
       t=$(date +%s)
-      ansible-playbook -i "$LAB_INVENTORY" "$root/playbooks/site.yml"
+      # shellcheck disable=SC2086  # LAB_SITE_ARGS holds several words
+      ansible-playbook -i "$LAB_INVENTORY" "$root/playbooks/site.yml" ${LAB_SITE_ARGS:-}
       echo "==> lab: site.yml took $(elapsed "$t")"
     fi
     echo "==> lab: up in $(elapsed "$t0")"

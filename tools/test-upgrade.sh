@@ -41,20 +41,7 @@ secs() { echo $(( $(date +%s) - $1 )); }
 fail() { echo "==> test-upgrade: FAILED: $*"; exit 1; }
 
 # Every host in the recap of the log shows changed=0 failed=0 unreachable=0.
-recap_unchanged() {
-  python3 - "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1], encoding="utf-8").read()
-recap = text[text.rindex("PLAY RECAP"):]
-bad = []
-for host, stats in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M):
-    counts = dict(re.findall(r"(\w+)=(\d+)", stats))
-    if any(int(counts.get(k, 0)) for k in ("changed", "failed", "unreachable")):
-        bad.append(f"{host}: {stats.strip()}")
-print("\n".join(bad) if bad else "every host: changed=0 failed=0 unreachable=0")
-sys.exit(1 if bad else 0)
-PY
-}
+recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
 
 # A refused run: fails, names what it must, and leaves the cluster as it was.
 refused() {

@@ -198,10 +198,11 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
         stopped = time.monotonic()
         _wait(lambda: api.list_node(_request_timeout=3).items, timeout=120, interval=0.5,
               what=f"the API through {vip}:{port} after stopping {victim}")
-        failover = time.monotonic() - stopped
+        answered = time.monotonic()
         new_holder = _vip_holder(vip)
-        print(f"\nstopped {victim} (held {vip}) in {stopped - started:.1f} s; API answered through {vip} again "
-              f"after {failover:.1f} s, now on {new_holder}")
+        print(f"\nstopping {victim} (held {vip}) took {stopped - started:.1f} s; the API answered through {vip} "
+              f"{answered - stopped:.1f} s after it was down ({answered - started:.1f} s after the stop began), "
+              f"now on {new_holder}")
         assert new_holder and new_holder != victim
         time.sleep(10)
         apps = client.AppsV1Api()
@@ -213,7 +214,8 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
         env = dict(os.environ, ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
                    ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
         rerun_started = time.monotonic()
-        run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / "site.yml")],
+        extra = os.environ.get("LAB_SITE_ARGS", "").split()
+        run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / "site.yml"), *extra],
                              capture_output=True, text=True, env=env, timeout=1800)
         (LOGS / "rerun-node-down.log").write_text(run.stdout + run.stderr)
         recap = run.stdout[run.stdout.rindex("PLAY RECAP"):]
