@@ -23,7 +23,8 @@ description:
   - With O(state=verified), verifies the snapshot O(path) without changing anything, and fails with a
     message that names the problem when it is damaged. Restores check snapshots this way before they
     touch a node.
-  - With O(state=list), returns the snapshots in O(dir) with their size, time and revision.
+  - With O(state=listed), returns the snapshots in O(dir) with their size, time and revision (the state is
+    named V(listed), not V(list), which Ansible keeps for C(_info) modules).
 author:
   - NORMALDANCE platform maintainers (@normaldance)
 attributes:
@@ -32,7 +33,7 @@ attributes:
     details:
       - With O(state=present), nothing is written or deleted; the result names the snapshot that would be
         taken (without its details) and the snapshots that would be pruned.
-      - O(state=verified) and O(state=list) only read, in check mode as otherwise.
+      - O(state=verified) and O(state=listed) only read, in check mode as otherwise.
   platform:
     platforms: posix
   diff_mode:
@@ -40,9 +41,9 @@ attributes:
     details: With O(state=present), shows the snapshot files of O(dir) before and after the run.
 options:
   state:
-    description: Take a snapshot (V(present)), check one (V(verified)) or list them (V(list)).
+    description: Take a snapshot (V(present)), check one (V(verified)) or list them (V(listed)).
     type: str
-    choices: [present, verified, list]
+    choices: [present, verified, listed]
     default: present
   dir:
     description: Directory holding the snapshots.
@@ -115,7 +116,7 @@ EXAMPLES = r"""
 
 - name: List the snapshots of this control plane
   normaldance.platform.etcd_snapshot:
-    state: list
+    state: listed
   register: snapshots
 """
 
@@ -159,7 +160,7 @@ pruned:
   elements: str
 snapshots:
   description: The snapshots in O(dir), oldest first.
-  returned: state=list
+  returned: state=listed
   type: list
   elements: dict
   contains:
@@ -315,7 +316,7 @@ def save(module, params, now):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            state=dict(type="str", choices=["present", "verified", "list"], default="present"),
+            state=dict(type="str", choices=["present", "verified", "listed"], default="present"),
             dir=dict(type="path", default="/var/lib/etcd-backup"),
             path=dict(type="path"),
             checksum=dict(type="str"),

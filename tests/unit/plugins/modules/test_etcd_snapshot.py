@@ -276,7 +276,7 @@ def test_verified_needs_a_path(monkeypatch, tmp_path):
     assert failed and "path" in result["msg"]
 
 
-# ---------------------------------------------------------------- state=list
+# ---------------------------------------------------------------- state=listed
 
 def test_list_reports_size_time_revision_and_validity(monkeypatch, tmp_path):
     good = write_snapshot(tmp_path, "etcd-nd-cp1-20260102T030405Z.db")
@@ -288,7 +288,7 @@ def test_list_reports_size_time_revision_and_validity(monkeypatch, tmp_path):
         return STATUS_OK if argv[-1] == str(good) else STATUS_INVALID
 
     script = [(("etcdutl", "snapshot", "status"), status_answer)]
-    result, failed, _commands = run_module(monkeypatch, etcd_snapshot.main, dict(state="list", dir=str(tmp_path)),
+    result, failed, _commands = run_module(monkeypatch, etcd_snapshot.main, dict(state="listed", dir=str(tmp_path)),
                                            script, check_mode=True)
     assert not failed and result["changed"] is False
     assert result["snapshots"] == [
@@ -301,5 +301,5 @@ def test_list_reports_size_time_revision_and_validity(monkeypatch, tmp_path):
 
 def test_list_of_a_missing_directory_is_empty(monkeypatch, tmp_path):
     result, failed, _commands = run_module(monkeypatch, etcd_snapshot.main,
-                                           dict(state="list", dir=str(tmp_path / "none")), [])
+                                           dict(state="listed", dir=str(tmp_path / "none")), [])
     assert not failed and result == dict(changed=False, snapshots=[])
