@@ -9,10 +9,11 @@
 #      the control plane holding the API address is stopped: the API and a
 #      workload keep answering, site.yml with it down completes for the
 #      others and names it; it comes back Ready;
-#   4. tools/test-upgrade.sh: refusals, check mode, an upgrade to
+#   4. etcd backup and restore (quorum rebuilt on the 3 control planes);
+#   5. tools/test-upgrade.sh: refusals, check mode, an upgrade to
 #      HA_TO_VERSION (default 1.36.5) stopped after the first control plane
 #      and resumed, under a continuous probe of a workload;
-#   5. `tools/lab.sh down`, unless LAB_KEEP=1.
+#   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,11 @@ t=$(date +%s)
 step "cluster tests and HA tests (a control plane is stopped and started again)"
 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/cluster/test_cluster.py tests/ha
 step "tests done in $(secs "$t") s"
+
+t=$(date +%s)
+step "etcd backup, a corrupt snapshot refused, restore on the 3 control planes (tests/cluster/test_etcd.py)"
+ND_ETCD_RESTORE_TEST=1 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/cluster/test_etcd.py
+step "etcd test done in $(secs "$t") s"
 
 t=$(date +%s)
 step "upgrade.yml from $from to $to on the HA cluster (tools/test-upgrade.sh)"
