@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Exit 0 when every host in the last PLAY RECAP of an ansible-playbook log
 shows changed=0, failed=0 and unreachable=0; otherwise list the hosts that
 do not and exit 1. Usage: recap_unchanged.py LOG"""

@@ -70,6 +70,9 @@ step "tests done in $(secs "$t") s"
 
 t=$(date +%s)
 step "day-2 playbooks: nd-w3 added, reset, joined again with nd-w1 down, removed (tests/day2)"
+# inventories/lab-scale is the lab plus nd-w3; it uses the lab's kubeconfig.
+mkdir -p inventories/lab-scale/artifacts
+install -m 0600 inventories/lab/artifacts/admin.conf inventories/lab-scale/artifacts/admin.conf
 LAB_INVENTORY="$root/inventories/lab-scale" LAB_SKIP_SITE=1 LAB_SKIP_ARTIFACTS=1 tools/lab.sh up >"$logs/up-w3.log" 2>&1 \
   || { tail -40 "$logs/up-w3.log"; exit 1; }
 ND_LAB_REQUIRED=1 python -m pytest -p no:cacheprovider -s tests/day2

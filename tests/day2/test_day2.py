@@ -77,7 +77,7 @@ def _playbook(name, *args, log):
                ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     started = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name), *args],
-                         capture_output=True, text=True, env=env, timeout=1800)
+                         capture_output=True, text=True, env=env, timeout=1800, check=False)
     seconds = time.monotonic() - started
     (LOGS / log).write_text(run.stdout + run.stderr)
     stats = {}
@@ -86,7 +86,7 @@ def _playbook(name, *args, log):
         stats = {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
                  for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
     print(f"\n{name} {' '.join(args)}: exit {run.returncode} in {seconds:.0f} s; recap {stats}")
-    return run, stats, seconds
+    return run, stats
 
 
 def _wait(predicate, timeout=240, what="condition", interval=3):
@@ -136,32 +136,32 @@ CLEAN = {"kubelet": "inactive", "containerd": "active", "state_dirs": 0, "kube_c
 
 def test_scale_adds_a_worker_and_leaves_the_members_alone(api):
     assert not _ready(api, NEW), f"{NEW} is already a Ready member; the test needs it outside the cluster"
-    run, stats, _ = _playbook("scale.yml", log="scale.log")
+    run, stats = _playbook("scale.yml", log="scale.log")
     assert run.returncode == 0, run.stdout[-3000:]
     for host in ("nd-cp1", "nd-w1", "nd-w2"):
         assert stats[host]["changed"] == 0, f"scale.yml changed {host}: {stats[host]}"
     assert stats[NEW]["changed"] > 0
     _wait(lambda: _ready(api, NEW), what=f"{NEW} Ready")
 
-    run, stats, _ = _playbook("scale.yml", log="scale-rerun.log")
+    run, stats = _playbook("scale.yml", log="scale-rerun.log")
     assert run.returncode == 0
     assert all(s["changed"] == 0 for s in stats.values()), f"a second scale.yml changed something: {stats}"
 
 
 def test_reset_refuses_without_confirmation():
-    run, _, _ = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", log="reset-refused.log")
+    run = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", log="reset-refused.log")[0]
     assert run.returncode == 2
     assert "cluster_reset_confirm must be true" in run.stdout
     assert _ssh(NEW, "test -f /etc/kubernetes/kubelet.conf").returncode == 0, "the refused reset changed the node"
 
 
 def test_reset_with_confirmation_leaves_a_clean_node():
-    run, stats, _ = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
+    run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
                               log="reset.log")
     assert run.returncode == 0, run.stdout[-3000:]
     assert stats[NEW]["changed"] > 0
     assert _node_is_clean(NEW) == CLEAN
-    run, stats, _ = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
+    run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
                               log="reset-rerun.log")
     assert run.returncode == 0 and stats[NEW]["changed"] == 0, f"a second reset changed {NEW}: {stats[NEW]}"
 
@@ -169,7 +169,7 @@ def test_reset_with_confirmation_leaves_a_clean_node():
 def test_scale_with_a_member_down_joins_the_reset_node_again(api):
     subprocess.run(["podman", "stop", "--time", "10", STOPPED], check=True, capture_output=True, timeout=60)
     try:
-        run, stats, _ = _playbook("scale.yml", log="scale-member-down.log")
+        run, stats = _playbook("scale.yml", log="scale-member-down.log")
         assert run.returncode == 4, f"scale.yml exited {run.returncode} (expected 4: a host unreachable)"
         assert f"fatal: [{STOPPED}]: UNREACHABLE!" in run.stdout, "the run does not name the unreachable host"
         assert stats[STOPPED]["unreachable"] >= 1
@@ -179,7 +179,7 @@ def test_scale_with_a_member_down_joins_the_reset_node_again(api):
         assert stats["nd-cp1"]["changed"] == 0 and stats["nd-w2"]["changed"] == 0
         _wait(lambda: _ready(api, NEW), what=f"{NEW} Ready after joining again")
     finally:
-        subprocess.run(["podman", "start", STOPPED], capture_output=True, timeout=120)
+        subprocess.run(["podman", "start", STOPPED], capture_output=True, timeout=120, check=False)
     _wait(lambda: _ready(api, STOPPED), timeout=300, what=f"{STOPPED} Ready again")
 
 
@@ -212,7 +212,7 @@ def test_remove_node_drains_deletes_and_resets(api):
         on_new = [p.metadata.name for p in api.list_namespaced_pod(namespace).items if p.spec.node_name == NEW]
         assert on_new, f"no replica landed on {NEW}; the drain would prove nothing"
 
-        run, stats, _ = _playbook("remove_node.yml", "-e", f"remove_nodes={NEW}", log="remove.log")
+        run, stats = _playbook("remove_node.yml", "-e", f"remove_nodes={NEW}", log="remove.log")
         assert run.returncode == 0, run.stdout[-3000:]
         with pytest.raises(ApiException) as gone:
             api.read_node(NEW)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Remove the Kubernetes iptables chains and nftables tables from a node.
 
 Run by the cluster_reset role with ``ansible.builtin.script``. Only chains
@@ -66,7 +65,7 @@ def main():
             continue
         new, chains, rules = filter_tables(run([save]), tuple(args.prefixes))
         if chains or rules:
-            report["removed_chains"] += [f"{save.split('-')[0]}:{c}" for c in chains]
+            report["removed_chains"] += [f"{save.split('-', maxsplit=1)[0]}:{c}" for c in chains]
             report["removed_rules"] += rules
             report["changed"] = True
             if not args.check:
