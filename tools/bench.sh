@@ -5,7 +5,10 @@
 #   3. memory per idle node (podman stats);
 #   4. cold bootstrap: site.yml on fresh nodes, 1 control plane + 2 workers,
 #      to all nodes Ready, with the per-role time split;
-#   5. no-op rerun of site.yml: wall time, tasks per host, changed count.
+#   5. no-op rerun of site.yml: wall time, tasks per host, changed count;
+#   6. scale.yml adding one worker, and with nothing to add;
+#   7. remove_node.yml for that worker.
+# Upgrade figures (per node, probe failures) come from tools/test-ha.sh.
 # The lab is removed first and at the end (set LAB_KEEP=1 to keep it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,3 +41,21 @@ sed -n '/^ROLES RECAP/,/^total/p' "$out/site-cold.log" | grep -E ' -+ [0-9.]+s$'
 t=$(now); ansible-playbook -i "$inventory" playbooks/site.yml >"$out/site-noop.log" 2>&1
 echo "no-op rerun of site.yml:                 $(since "$t") s"
 sed -n '/^PLAY RECAP/,/^$/p' "$out/site-noop.log" | tail -n +2 | grep . | sed 's/^/  recap: /'
+
+# 6. scale.yml: one worker (nd-w3) added to the running lab, then the same
+#    run with nothing to add: the second figure is what the run costs on the
+#    existing nodes (one stat each, the control plane asked who leads).
+mkdir -p inventories/lab-scale/artifacts
+install -m 0600 inventories/lab/artifacts/admin.conf inventories/lab-scale/artifacts/admin.conf
+LAB_INVENTORY="$root/inventories/lab-scale" LAB_SKIP_SITE=1 LAB_SKIP_ARTIFACTS=1 tools/lab.sh up >"$out/lab-up-w3.log" 2>&1
+t=$(now); ansible-playbook -i inventories/lab-scale/hosts.yml playbooks/scale.yml >"$out/scale.log" 2>&1
+add=$(since "$t")
+echo "scale.yml adding nd-w3 to the running lab: $add s"
+sed -n '/^PLAY RECAP/,/^$/p' "$out/scale.log" | tail -n +2 | grep . | sed 's/^/  recap: /'
+t=$(now); ansible-playbook -i inventories/lab-scale/hosts.yml playbooks/scale.yml >"$out/scale-noop.log" 2>&1
+noop=$(since "$t")
+python3 -c "import sys; a, n = map(float, sys.argv[1:]); print(f'scale.yml with nothing to add: {n:.1f} s ({100 * n / a:.0f}% of the add; the part spent on existing nodes)')" "$add" "$noop"
+
+# 7. remove_node.yml: nd-w3 drained, deleted and reset.
+t=$(now); ansible-playbook -i inventories/lab-scale/hosts.yml playbooks/remove_node.yml -e remove_nodes=nd-w3 >"$out/remove.log" 2>&1
+echo "remove_node.yml for nd-w3 (drain, reset, delete): $(since "$t") s"
