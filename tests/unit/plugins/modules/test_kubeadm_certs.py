@@ -1,0 +1,227 @@
+"""kubeadm_certs: report, renew what is due, force, check mode, diff, restarts of the static-pod components."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible_collections.normaldance.platform.plugins.modules import kubeadm_certs
+from ansible_collections.normaldance.platform.tests.unit.plugins.modules.kubeadm_helpers import (
+    fixture_text,
+    run_module,
+)
+
+NOW = datetime.datetime(2026, 5, 1, tzinfo=datetime.timezone.utc)
+ALL_RENEWABLE = [
+    "admin.conf", "apiserver", "apiserver-etcd-client", "apiserver-kubelet-client", "controller-manager.conf",
+    "etcd-healthcheck-client", "etcd-peer", "etcd-server", "scheduler.conf", "super-admin.conf",
+]
+COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+CMDLINES = {
+    "etcd": ["etcd", "--cert-file=/etc/kubernetes/pki/etcd/server.crt"],
+    "kube-apiserver": ["kube-apiserver", "--tls-cert-file=/etc/kubernetes/pki/apiserver.crt"],
+    "kube-controller-manager": ["kube-controller-manager", "--kubeconfig=/etc/kubernetes/controller-manager.conf"],
+    "kube-scheduler": ["kube-scheduler", "--kubeconfig=/etc/kubernetes/scheduler.conf"],
+}
+
+
+def write_process(proc, pid, argv):
+    (proc / str(pid)).mkdir(parents=True)
+    (proc / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+
+
+class Kubelet:
+    """A fake /proc with the four components; a stopped process is replaced
+    by a new one, as the kubelet does when a static pod's container exits."""
+
+    def __init__(self, proc, restarts=True):
+        self.proc = proc
+        self.restarts = restarts
+        self.next_pid = 100
+        self.stopped = []
+        for argv in CMDLINES.values():
+            self.start(argv)
+        write_process(proc, 9, ["/usr/bin/etcd", "--data-dir=/srv/not-kubernetes"])  # someone else's etcd
+        (proc / "self").mkdir()
+
+    def start(self, argv):
+        self.next_pid += 1
+        write_process(self.proc, self.next_pid, argv)
+
+    def kill(self, pid, _signal):
+        argv = (self.proc / str(pid) / "cmdline").read_bytes().decode().split("\0")
+        for child in (self.proc / str(pid)).iterdir():
+            child.unlink()
+        (self.proc / str(pid)).rmdir()
+        self.stopped.append(argv[0])
+        if self.restarts:
+            self.start(argv[:-1])
+
+
+@pytest.fixture
+def node(tmp_path, monkeypatch):
+    kubelet = Kubelet(tmp_path / "proc")
+    monkeypatch.setattr(kubeadm_certs, "PROC", str(tmp_path / "proc"))
+    monkeypatch.setattr(kubeadm_certs, "LOCK_FILE", str(tmp_path / "certs.lock"))
+    monkeypatch.setattr(kubeadm_certs, "utcnow", lambda: NOW)
+    monkeypatch.setattr(kubeadm_certs.os, "kill", kubelet.kill)
+    monkeypatch.setattr(kubeadm_certs.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(kubeadm_certs, "apiserver_live", lambda _port: True)
+    return kubelet
+
+
+def kubeadm_script(before, after=None):
+    """check-expiration answers `before` until something is renewed, then `after`."""
+    renewed = []
+
+    def expiration(_argv):
+        return 0, fixture_text(after if renewed and after else before), ""
+
+    def renew(argv):
+        renewed.append(argv[3])
+        return 0, "certificate renewed\n", ""
+
+    return [
+        (("kubeadm", "certs", "check-expiration"), expiration),
+        (("kubeadm", "certs", "renew"), renew),
+    ]
+
+
+CASES = [
+    # id, args, check mode, before, after, changed, renewed, restarted
+    ("query-reports-only", dict(state="query"), False,
+     "certs-expiration-due.json", None, False, [], []),
+    ("renews-what-is-due", dict(), False,
+     "certs-expiration-due.json", "certs-expiration-due-renewed.json", True, ["admin.conf", "apiserver"],
+     ["kube-apiserver"]),
+    ("check-mode-predicts", dict(), True,
+     "certs-expiration-due.json", None, True, ["admin.conf", "apiserver"], ["kube-apiserver"]),
+    ("nothing-due-with-short-threshold", dict(renew_before="5d"), False,
+     "certs-expiration-due.json", None, False, [], []),
+    ("longer-threshold-renews-more", dict(renew_before="20d"), True,
+     "certs-expiration-due.json", None, True, ["admin.conf", "apiserver"], ["kube-apiserver"]),
+    ("converged-after-renewal", dict(), False,
+     "certs-expiration-forced.json", None, False, [], []),
+    ("force-renews-all-but-external", dict(force=True), False,
+     "certs-expiration-due.json", "certs-expiration-forced.json", True, ALL_RENEWABLE, COMPONENTS),
+    ("force-without-restart", dict(force=True, restart=False), False,
+     "certs-expiration-due.json", "certs-expiration-forced.json", True, ALL_RENEWABLE, []),
+    ("query-ignores-force", dict(state="query", force=True), False,
+     "certs-expiration-due.json", None, False, [], []),
+    ("fresh-node-has-nothing", dict(force=True), False,
+     "certs-expiration-fresh.json", None, False, [], []),
+]
+
+
+@pytest.mark.parametrize("case_id,args,check,before,after,changed,renewed,restarted", CASES, ids=[c[0] for c in CASES])
+def test_cases(monkeypatch, node, case_id, args, check, before, after, changed, renewed, restarted):
+    result, failed, commands = run_module(monkeypatch, kubeadm_certs.main, args, kubeadm_script(before, after),
+                                          check_mode=check)
+    assert not failed, result
+    assert result["changed"] is changed
+    assert result["renewed"] == renewed
+    assert result["restarted"] == restarted
+    assert [c["name"] for c in result["certificates"] if c["renewed"]] == renewed
+    ran = [c[3] for c in commands.calls if c[2] == "renew"]
+    assert ran == ([] if check else renewed)
+    assert node.stopped == ([] if check else restarted)
+
+
+def test_result_after_renewal_shows_new_expiry_and_days(monkeypatch, node):
+    result, failed, _commands = run_module(
+        monkeypatch, kubeadm_certs.main, {},
+        kubeadm_script("certs-expiration-due.json", "certs-expiration-due-renewed.json"))
+    assert not failed
+    by_name = {c["name"]: c for c in result["certificates"]}
+    assert by_name["apiserver"] == dict(name="apiserver", expiry="2027-05-01T00:00:05+00:00", residual_days=365,
+                                        ca="ca", externally_managed=False, missing=False, renewed=True)
+    assert by_name["etcd-peer"]["renewed"] is False and by_name["etcd-peer"]["residual_days"] == 335
+    assert result["earliest_expiry"]["name"] == "front-proxy-client"
+    assert result["earliest_expiry"]["residual_days"] == 4
+    assert [c["name"] for c in result["certificate_authorities"]] == ["ca", "etcd-ca", "front-proxy-ca"]
+    assert "renewed" not in result["certificate_authorities"][0]
+
+
+def test_warnings_for_what_cannot_be_renewed(monkeypatch, node):
+    seen = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: seen.append(text))
+    run_module(monkeypatch, kubeadm_certs.main, dict(state="query"), kubeadm_script("certs-expiration-due.json"))
+    warnings = " ".join(seen)
+    assert "front-proxy-ca" in warnings and "cannot renew a CA" in warnings
+    assert "front-proxy-client" in warnings and "externally managed" in warnings
+    assert "apiserver expires on 2026-05-11" in warnings
+
+
+@pytest.mark.parametrize("check,after_text", [
+    (False, "admin.conf: 2027-05-01T00:00:05+00:00\napiserver: 2027-05-01T00:00:05+00:00\n"),
+    (True, "admin.conf: (renewed)\napiserver: (renewed)\n"),
+], ids=["applied", "check-mode"])
+def test_diff_shows_expiry_before_and_after(monkeypatch, node, check, after_text):
+    result, failed, _commands = run_module(
+        monkeypatch, kubeadm_certs.main, {},
+        kubeadm_script("certs-expiration-due.json", "certs-expiration-due-renewed.json"), check_mode=check, diff=True)
+    assert not failed
+    assert result["diff"]["before"] == "admin.conf: 2026-05-20T08:00:00+00:00\napiserver: 2026-05-11T08:00:00+00:00\n"
+    assert result["diff"]["after"] == after_text
+
+
+def test_no_diff_when_nothing_changes(monkeypatch, node):
+    result, _failed, _commands = run_module(monkeypatch, kubeadm_certs.main, {},
+                                            kubeadm_script("certs-expiration-forced.json"), diff=True)
+    assert "diff" not in result
+
+
+def test_bad_threshold_is_a_clear_error(monkeypatch, node):
+    result, failed, commands = run_module(monkeypatch, kubeadm_certs.main, dict(renew_before="30 days"), [])
+    assert failed and "30 days" in result["msg"] and "30d" in result["msg"]
+    assert commands.calls == []
+
+
+def test_failed_renewal_fails_without_restarting(monkeypatch, node):
+    script = [
+        (("kubeadm", "certs", "check-expiration"), (0, fixture_text("certs-expiration-due.json"), "")),
+        (("kubeadm", "certs", "renew"), (1, "", "error: unable to load the CA")),
+    ]
+    result, failed, _commands = run_module(monkeypatch, kubeadm_certs.main, {}, script)
+    assert failed and "unable to load the CA" in result["msg"]
+    assert node.stopped == []
+
+
+def test_component_that_does_not_come_back_fails(monkeypatch, node):
+    node.restarts = False
+    result, failed, _commands = run_module(
+        monkeypatch, kubeadm_certs.main, dict(restart_timeout=0),
+        kubeadm_script("certs-expiration-due.json", "certs-expiration-due-renewed.json"))
+    assert failed and "kube-apiserver did not run again" in result["msg"]
+
+
+def test_config_is_passed_to_kubeadm(monkeypatch, node):
+    _result, failed, commands = run_module(
+        monkeypatch, kubeadm_certs.main, dict(config="/etc/kubernetes/kubeadm.yaml"),
+        kubeadm_script("certs-expiration-due.json", "certs-expiration-due-renewed.json"))
+    assert not failed
+    assert all(c[-2:] == ["--config", "/etc/kubernetes/kubeadm.yaml"] for c in commands.calls)
+
+
+def test_running_finds_only_kubeadm_components(tmp_path):
+    kubelet = Kubelet(tmp_path / "proc")
+    found = kubeadm_certs.Node.__new__(kubeadm_certs.Node)
+    found.proc = str(kubelet.proc)
+    assert found.running("etcd") == [101]  # not pid 9, which uses no /etc/kubernetes file
+    assert found.running("kube-controller-manager") == [103]
+    assert found.running("kube-proxy") == []
+
+
+def test_unknown_certificate_restarts_every_component():
+    assert kubeadm_certs.components_to_restart(["some-new-cert"]) == COMPONENTS
+    assert kubeadm_certs.components_to_restart(["admin.conf", "super-admin.conf"]) == []
+    assert kubeadm_certs.components_to_restart(["scheduler.conf", "etcd-peer"]) == ["etcd", "kube-scheduler"]
+
+
+def test_output_of_another_kind_is_rejected():
+    with pytest.raises(ValueError, match="CertificateExpirationInfo"):
+        kubeadm_certs.parse_expiration('{"kind": "Status"}', NOW)
+    with pytest.raises(ValueError, match="JSON"):
+        kubeadm_certs.parse_expiration("CERTIFICATE EXPIRES", NOW)
+
