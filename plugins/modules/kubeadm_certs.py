@@ -80,7 +80,7 @@ extends_documentation_fragment:
   - normaldance.platform.kubeadm
 notes:
   - The O(kubectl_path) option of the shared kubeadm options is accepted and not used.
-  - On a highly available control plane, run it on one node at a time (C(throttle: 1) or C(serial: 1)) so that the
+  - On a highly available control plane, run it on one node at a time (task keyword C(throttle) or play keyword C(serial)) so that the
     API stays available while a node's components restart.
   - The copy of C(admin.conf) that was exported to the controller keeps working until its own certificate expires;
     renewed kubeconfigs are not copied anywhere by this module.
