@@ -28,6 +28,9 @@ description:
   - Certificate authorities cannot be renewed by kubeadm; one that expires within O(renew_before) is reported with
     a warning. Externally managed certificates (their CA key is not on the node) and missing ones are reported
     and never renewed.
+  - A component that still runs with an older certificate than the file on disk (its process started before the file
+    was written, for example after a run that stopped before its restarts, or a C(kubeadm certs renew) by hand) is
+    restarted too with O(state=present), so that running the task again finishes an interrupted renewal.
   - With O(state=query), only reports; the result is never changed.
   - Runs are serialised with the lock file C(/run/lock/normaldance-kubeadm-certs.lock), which the renewal timer
     installed by the role C(normaldance.platform.cluster_certificates) takes too.
@@ -169,6 +172,15 @@ restarted:
   type: list
   elements: str
   sample: [kube-apiserver]
+restart_pending:
+  description:
+    - Components that run with a certificate older than the file on disk (their process started before the file was
+      written), after the task. Empty after a successful O(state=present) run with O(restart=true); in check mode and
+      with O(state=query), what a run would restart besides the components of renewed certificates.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 earliest_expiry:
   description: The certificate (not CA) that expires first after the task, with its expiry and residual days.
   returned: when the node has at least one certificate
@@ -190,12 +202,14 @@ from ansible_collections.normaldance.platform.plugins.module_utils.duration impo
 from ansible_collections.normaldance.platform.plugins.module_utils.kubeadm import (
     APISERVER_MANIFEST,
     KUBEADM_ARGSPEC,
+    KUBERNETES_DIR,
     find_binary,
     run,
 )
 
 LOCK_FILE = "/run/lock/normaldance-kubeadm-certs.lock"
 PROC = "/proc"
+ETC = KUBERNETES_DIR
 OUTPUT_KIND = "CertificateExpirationInfo"
 
 # The static-pod components that hold each certificate in memory. The
@@ -214,9 +228,31 @@ USERS = {
     "admin.conf": [],
     "super-admin.conf": [],
 }
+# kubeadm writes super-admin.conf only on the node where init ran.
+ONLY_ON_FIRST = {"super-admin.conf"}
 # etcd first: the API server depends on it; the API server before the
 # components that talk to it.
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+# Where kubeadm keeps each certificate (under /etc/kubernetes): a component
+# whose process started before one of its files was last written still
+# holds the old certificate.
+CERT_FILES = {
+    "apiserver": "pki/apiserver.crt",
+    "apiserver-kubelet-client": "pki/apiserver-kubelet-client.crt",
+    "apiserver-etcd-client": "pki/apiserver-etcd-client.crt",
+    "front-proxy-client": "pki/front-proxy-client.crt",
+    "etcd-server": "pki/etcd/server.crt",
+    "etcd-peer": "pki/etcd/peer.crt",
+    "etcd-healthcheck-client": "pki/etcd/healthcheck-client.crt",
+    "controller-manager.conf": "controller-manager.conf",
+    "scheduler.conf": "scheduler.conf",
+    "admin.conf": "admin.conf",
+    "super-admin.conf": "super-admin.conf",
+}
+# Clock ticks and whole-second boot time make process start times a little
+# imprecise; a file written less than this long after the start is not
+# counted as newer.
+START_SLACK = 2
 
 
 def utcnow():
@@ -325,6 +361,32 @@ class Node:
                 pids.append(int(entry))
         return sorted(pids)
 
+    def started(self, pid):
+        """When a process started, in seconds since the epoch."""
+        with open(os.path.join(self.proc, "stat"), encoding="ascii") as handle:
+            boot = int(re.search(r"^btime ([0-9]+)$", handle.read(), re.M).group(1))
+        with open(os.path.join(self.proc, str(pid), "stat"), encoding="utf-8", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+    def outdated(self):
+        """Components running with an older certificate than the one on disk:
+        a process started before a certificate file it uses was written."""
+        result = []
+        for component in COMPONENTS:
+            mtimes = []
+            for name, users in USERS.items():
+                path = os.path.join(ETC, CERT_FILES[name])
+                if component in users and os.path.exists(path):
+                    mtimes.append(os.stat(path).st_mtime)
+            pids = self.running(component)
+            try:
+                if mtimes and pids and min(self.started(p) for p in pids) + START_SLACK < max(mtimes):
+                    result.append(component)
+            except (OSError, ValueError, AttributeError, IndexError):  # the process ended meanwhile
+                continue
+        return result
+
     def stop(self, pid):
         try:
             os.kill(pid, signal.SIGTERM)
@@ -419,22 +481,35 @@ def main():
     try:
         certs, cas = read()
         due = due_for_renewal(certs, renew_before, params["force"]) if params["state"] == "present" else []
-        components = components_to_restart(due) if params["restart"] else []
         before = certs
         if due and acting:
             for name in due:
                 node.renew(name)
             certs, cas = read()
+        # What uses a renewed certificate, and what still runs with an old one
+        # (a run that stopped before its restarts, a renewal by hand): both
+        # are restarted, so that running the task again finishes the work.
+        outdated = node.outdated()
+        components = []
+        if params["state"] == "present" and params["restart"]:
+            wanted = set(components_to_restart(due)) | set(outdated)
+            components = [c for c in COMPONENTS if c in wanted]
+        if components and acting:
             restart(module, node, components, params["restart_timeout"])
+            outdated = node.outdated()
     finally:
         if lock:
             lock.close()
+
+    if outdated and not module.check_mode:
+        module.warn("%s still run with certificates older than the files on disk; run with state=present and "
+                    "restart=true to restart them" % ", ".join(outdated))
 
     for ca in cas:
         if not ca["missing"] and ca["residual_seconds"] < renew_before:
             module.warn("certificate authority %s expires on %s; kubeadm cannot renew a CA, plan its replacement"
                         % (ca["name"], ca["expiry"]))
-    missing = [c["name"] for c in certs if c["missing"]]
+    missing = [c["name"] for c in certs if c["missing"] and c["name"] not in ONLY_ON_FIRST]
     if missing and len(missing) < len(certs):
         module.warn("certificates missing on this node: %s" % ", ".join(missing))
     for cert in certs:
@@ -449,11 +524,12 @@ def main():
                             % (cert["name"], cert["expiry"], params["renew_before"]))
 
     result = dict(
-        changed=bool(due),
+        changed=bool(due or components),
         certificates=[public(c, c["name"] in due) for c in certs],
         certificate_authorities=[public(c) for c in cas],
         renewed=due,
         restarted=components,
+        restart_pending=outdated,
     )
     present = [c for c in certs if not c["missing"]]
     if present:

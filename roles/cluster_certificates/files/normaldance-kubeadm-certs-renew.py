@@ -11,8 +11,10 @@ the systemd timer normaldance-kubeadm-certs-renew.timer, without Ansible:
    `kubeadm certs check-expiration -o json`;
 2. renews with `kubeadm certs renew <name>` each one kubeadm can renew whose
    residual time is below --renew-before;
-3. restarts the static-pod components that use a renewed certificate (etcd,
-   kube-apiserver, kube-controller-manager, kube-scheduler, in that order):
+3. restarts the static-pod components that use a renewed certificate, or
+   that still run with an older certificate than the file on disk (a
+   renewal whose restart did not happen), in the order etcd,
+   kube-apiserver, kube-controller-manager, kube-scheduler:
    SIGTERM to the process, after which the kubelet starts a new container in
    the same pod; waits for each to run again and for the local API server
    to answer /livez.
@@ -41,6 +43,7 @@ import urllib.request
 
 LOCK_FILE = "/run/lock/normaldance-kubeadm-certs.lock"
 PROC = "/proc"
+ETC = "/etc/kubernetes"
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Keep in step with plugins/modules/kubeadm_certs.py.
@@ -58,6 +61,20 @@ USERS = {
     "super-admin.conf": [],
 }
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+CERT_FILES = {
+    "apiserver": "pki/apiserver.crt",
+    "apiserver-kubelet-client": "pki/apiserver-kubelet-client.crt",
+    "apiserver-etcd-client": "pki/apiserver-etcd-client.crt",
+    "front-proxy-client": "pki/front-proxy-client.crt",
+    "etcd-server": "pki/etcd/server.crt",
+    "etcd-peer": "pki/etcd/peer.crt",
+    "etcd-healthcheck-client": "pki/etcd/healthcheck-client.crt",
+    "controller-manager.conf": "controller-manager.conf",
+    "scheduler.conf": "scheduler.conf",
+    "admin.conf": "admin.conf",
+    "super-admin.conf": "super-admin.conf",
+}
+START_SLACK = 2
 
 
 class Failure(Exception):
@@ -119,6 +136,32 @@ def running(component, proc=None):
         if os.path.basename(argv[0]) == component and any("/etc/kubernetes/" in a for a in argv[1:]):
             pids.append(int(entry))
     return sorted(pids)
+
+
+def started(pid):
+    """When a process started, in seconds since the epoch."""
+    with open(os.path.join(PROC, "stat"), encoding="ascii") as handle:
+        boot = int(re.search(r"^btime ([0-9]+)$", handle.read(), re.M).group(1))
+    with open(os.path.join(PROC, str(pid), "stat"), encoding="utf-8", errors="replace") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+
+
+def outdated():
+    """Components whose process started before a certificate file it uses was
+    written (a renewal whose restart did not happen)."""
+    result = []
+    for component in COMPONENTS:
+        mtimes = [os.stat(os.path.join(ETC, CERT_FILES[name])).st_mtime
+                  for name, users in USERS.items()
+                  if component in users and os.path.exists(os.path.join(ETC, CERT_FILES[name]))]
+        pids = running(component)
+        try:
+            if mtimes and pids and min(started(p) for p in pids) + START_SLACK < max(mtimes):
+                result.append(component)
+        except (OSError, ValueError, AttributeError, IndexError):
+            continue
+    return result
 
 
 def wait_for(predicate, timeout, interval=2):
@@ -186,7 +229,8 @@ def run(args):
         expiry = expiry_of(item)
         if expiry and (expiry - now).total_seconds() < args.renew_before:
             log("WARNING: certificate authority %s expires on %s; kubeadm cannot renew a CA" % (item["name"], expiry))
-    if not due:
+    pending = outdated()
+    if not due and not pending:
         present = [(expiry_of(i), i["name"]) for i in document.get("certificates") or [] if expiry_of(i)]
         if present:
             expiry, name = min(present)
@@ -195,15 +239,18 @@ def run(args):
         else:
             log("nothing to renew: no kubeadm certificate on this node")
         return 0
-    components = components_to_restart([name for name, _expiry in due])
     for name, expiry in due:
         log("%s %s (expires %s)" % ("would renew" if args.dry_run else "renewing", name, expiry.isoformat()))
+    if pending:
+        log("%s run with certificates older than the files on disk" % ", ".join(pending))
     if args.dry_run:
-        log("would restart: %s" % (", ".join(components) or "nothing"))
+        wanted = set(components_to_restart([name for name, _expiry in due])) | set(pending)
+        log("would restart: %s" % ", ".join(c for c in COMPONENTS if c in wanted))
         return 0
     for name, _expiry in due:
         kubeadm(args.kubeadm, "certs", "renew", name)
-    restart(components, args.restart_timeout)
+    wanted = set(components_to_restart([name for name, _expiry in due])) | set(outdated())
+    restart([c for c in COMPONENTS if c in wanted], args.restart_timeout)
     after = json.loads(kubeadm(args.kubeadm, "certs", "check-expiration", "-o", "json"))
     names = set(name for name, _expiry in due)
     for item in after.get("certificates") or []:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import time
 
 import pytest
 
@@ -26,28 +28,48 @@ CMDLINES = {
 }
 
 
-def write_process(proc, pid, argv):
+TICKS = os.sysconf("SC_CLK_TCK")
+LONG_AGO = 1000000  # seconds since the epoch: when the fake processes and files were made
+
+
+def write_process(proc, pid, argv, started):
     (proc / str(pid)).mkdir(parents=True)
     (proc / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    fields = ["S"] + ["0"] * 18 + [str(int(started * TICKS))] + ["0"] * 10
+    (proc / str(pid) / "stat").write_text("%d (%s) %s\n" % (pid, argv[0][:15], " ".join(fields)))
 
 
 class Kubelet:
-    """A fake /proc with the four components; a stopped process is replaced
-    by a new one, as the kubelet does when a static pod's container exits."""
+    """A fake node: /proc with the four components, /etc/kubernetes with the
+    certificate files. A stopped process is replaced by a new one, as the
+    kubelet does when a static pod's container exits; a renewal rewrites
+    the certificate's file."""
 
-    def __init__(self, proc, restarts=True):
-        self.proc = proc
+    def __init__(self, root, restarts=True):
+        self.proc = root / "proc"
+        self.etc = root / "etc-kubernetes"
         self.restarts = restarts
         self.next_pid = 100
         self.stopped = []
+        self.proc.mkdir()
+        (self.proc / "stat").write_text("cpu  1 2 3\nbtime 0\nprocesses 5\n")
         for argv in CMDLINES.values():
-            self.start(argv)
-        write_process(proc, 9, ["/usr/bin/etcd", "--data-dir=/srv/not-kubernetes"])  # someone else's etcd
-        (proc / "self").mkdir()
+            self.start(argv, LONG_AGO)
+        write_process(self.proc, 9, ["/usr/bin/etcd", "--data-dir=/srv/not-kubernetes"], LONG_AGO)  # not ours
+        (self.proc / "self").mkdir()
+        for relative in kubeadm_certs.CERT_FILES.values():
+            self.write_cert(relative, LONG_AGO - 3600)
 
-    def start(self, argv):
+    def write_cert(self, relative, when=None):
+        path = self.etc / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("certificate")
+        if when is not None:
+            os.utime(path, (when, when))
+
+    def start(self, argv, started=None):
         self.next_pid += 1
-        write_process(self.proc, self.next_pid, argv)
+        write_process(self.proc, self.next_pid, argv, started or time.time() + 5)
 
     def kill(self, pid, _signal):
         argv = (self.proc / str(pid) / "cmdline").read_bytes().decode().split("\0")
@@ -61,8 +83,9 @@ class Kubelet:
 
 @pytest.fixture
 def node(tmp_path, monkeypatch):
-    kubelet = Kubelet(tmp_path / "proc")
-    monkeypatch.setattr(kubeadm_certs, "PROC", str(tmp_path / "proc"))
+    kubelet = Kubelet(tmp_path)
+    monkeypatch.setattr(kubeadm_certs, "PROC", str(kubelet.proc))
+    monkeypatch.setattr(kubeadm_certs, "ETC", str(kubelet.etc))
     monkeypatch.setattr(kubeadm_certs, "LOCK_FILE", str(tmp_path / "certs.lock"))
     monkeypatch.setattr(kubeadm_certs, "utcnow", lambda: NOW)
     monkeypatch.setattr(kubeadm_certs.os, "kill", kubelet.kill)
@@ -71,8 +94,9 @@ def node(tmp_path, monkeypatch):
     return kubelet
 
 
-def kubeadm_script(before, after=None):
-    """check-expiration answers `before` until something is renewed, then `after`."""
+def kubeadm_script(before, after=None, kubelet=None):
+    """check-expiration answers `before` until something is renewed, then
+    `after`; a renewal rewrites the certificate's file on the fake node."""
     renewed = []
 
     def expiration(_argv):
@@ -80,6 +104,8 @@ def kubeadm_script(before, after=None):
 
     def renew(argv):
         renewed.append(argv[3])
+        if kubelet:
+            kubelet.write_cert(kubeadm_certs.CERT_FILES[argv[3]])
         return 0, "certificate renewed\n", ""
 
     return [
@@ -116,9 +142,11 @@ CASES = [
 
 @pytest.mark.parametrize("case_id,args,check,before,after,changed,renewed,restarted", CASES, ids=[c[0] for c in CASES])
 def test_cases(monkeypatch, node, case_id, args, check, before, after, changed, renewed, restarted):
-    result, failed, commands = run_module(monkeypatch, kubeadm_certs.main, args, kubeadm_script(before, after),
+    result, failed, commands = run_module(monkeypatch, kubeadm_certs.main, args, kubeadm_script(before, after, node),
                                           check_mode=check)
     assert not failed, result
+    # Without restarts, the components keep the old certificates: they are reported.
+    assert result["restart_pending"] == (COMPONENTS if args.get("restart") is False and not check else [])
     assert result["changed"] is changed
     assert result["renewed"] == renewed
     assert result["restarted"] == restarted
@@ -205,7 +233,7 @@ def test_config_is_passed_to_kubeadm(monkeypatch, node):
 
 
 def test_running_finds_only_kubeadm_components(tmp_path):
-    kubelet = Kubelet(tmp_path / "proc")
+    kubelet = Kubelet(tmp_path)
     found = kubeadm_certs.Node.__new__(kubeadm_certs.Node)
     found.proc = str(kubelet.proc)
     assert found.running("etcd") == [101]  # not pid 9, which uses no /etc/kubernetes file
@@ -225,3 +253,36 @@ def test_output_of_another_kind_is_rejected():
     with pytest.raises(ValueError, match="JSON"):
         kubeadm_certs.parse_expiration("CERTIFICATE EXPIRES", NOW)
 
+
+
+PENDING = [
+    # id, args, check mode, changed, restarted, restart_pending after the task, processes stopped
+    ("restarts-what-runs-with-an-old-certificate", dict(), False, True, ["kube-apiserver"], [], ["kube-apiserver"]),
+    ("check-mode-predicts-the-restart", dict(), True, True, ["kube-apiserver"], ["kube-apiserver"], []),
+    ("query-only-reports-it", dict(state="query"), False, False, [], ["kube-apiserver"], []),
+    ("no-restart-leaves-it-pending", dict(restart=False), False, False, [], ["kube-apiserver"], []),
+]
+
+
+@pytest.mark.parametrize("case_id,args,check,changed,restarted,pending,stopped", PENDING, ids=[c[0] for c in PENDING])
+def test_interrupted_renewal_is_finished_by_the_next_run(monkeypatch, node, case_id, args, check, changed,
+                                                         restarted, pending, stopped):
+    """A run renewed the API server certificate and stopped before restarting it
+    (or someone ran kubeadm certs renew by hand): nothing is due any more."""
+    node.write_cert("pki/apiserver.crt")
+    result, failed, commands = run_module(monkeypatch, kubeadm_certs.main, args,
+                                          kubeadm_script("certs-expiration-forced.json"), check_mode=check)
+    assert not failed, result
+    assert result["renewed"] == []
+    assert result["changed"] is changed
+    assert result["restarted"] == restarted
+    assert result["restart_pending"] == pending
+    assert node.stopped == stopped
+    assert not [c for c in commands.calls if c[2] == "renew"]
+
+
+def test_started_reads_proc_stat(tmp_path):
+    kubelet = Kubelet(tmp_path)
+    reader = kubeadm_certs.Node.__new__(kubeadm_certs.Node)
+    reader.proc = str(kubelet.proc)
+    assert reader.started(101) == pytest.approx(LONG_AGO, abs=0.05)
