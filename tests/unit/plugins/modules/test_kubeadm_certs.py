@@ -254,7 +254,6 @@ def test_output_of_another_kind_is_rejected():
         kubeadm_certs.parse_expiration("CERTIFICATE EXPIRES", NOW)
 
 
-
 PENDING = [
     # id, args, check mode, changed, restarted, restart_pending after the task, processes stopped
     ("restarts-what-runs-with-an-old-certificate", dict(), False, True, ["kube-apiserver"], [], ["kube-apiserver"]),
