@@ -69,6 +69,15 @@ options:
         certificates until they restart.
     type: bool
     default: true
+  check_etcd_quorum:
+    description:
+      - Before anything is renewed, when etcd will have to restart, check that the other etcd members are healthy
+        enough to keep the quorum while this node's member restarts (for example, refuse on one of three control
+        planes while another is down). Single-member clusters always pass.
+      - Set to V(false) only to repair a cluster whose certificates have already expired, where etcd members cannot
+        reach each other anyway.
+    type: bool
+    default: true
   restart_timeout:
     description: Seconds to wait for each restarted component to run again (and for the local API server to answer).
     type: int
@@ -414,6 +423,48 @@ def apiserver_live(port):
         return getattr(exc, "code", None) in (401, 403)
 
 
+def etcd_quorum(module, timeout=5):
+    """Whether etcd keeps its quorum while the member of this node restarts,
+    and the members that do not answer healthy. Asks the local member for the
+    member list and each other member for /health, with the health-check
+    client certificate kubeadm made for that purpose."""
+    pki = os.path.join(ETC, "pki", "etcd")
+    tls = dict(ca_path=os.path.join(pki, "ca.crt"), client_cert=os.path.join(pki, "healthcheck-client.crt"),
+               client_key=os.path.join(pki, "healthcheck-client.key"), timeout=timeout)
+
+    def call(url, data=None):
+        answer = open_url(url, data=data, method="POST" if data else "GET", **tls)
+        return json.loads(answer.read())
+
+    try:
+        listing = call("https://127.0.0.1:2379/v3/cluster/member/list", data=b"{}")
+    except Exception as exc:  # refused, TLS, HTTP or JSON errors alike
+        module.fail_json(msg="cannot list the etcd members from the local member to check the quorum before a "
+                             "restart: %s; set check_etcd_quorum=false only if the certificates have already expired"
+                             % exc)
+    me = listing.get("header", {}).get("member_id")
+    members = listing.get("members") or []
+    if len(members) <= 1:
+        return True, []
+    healthy, down = 0, []
+    for member in members:
+        if member.get("ID") == me:
+            continue
+        ok = False
+        for url in member.get("clientURLs") or []:
+            try:
+                ok = call(url.rstrip("/") + "/health").get("health") == "true"
+            except Exception:  # an unreachable member is what this looks for
+                ok = False
+            if ok:
+                break
+        if ok:
+            healthy += 1
+        else:
+            down.append(member.get("name") or member.get("ID"))
+    return healthy >= len(members) // 2 + 1, down
+
+
 def wait_for(predicate, timeout, interval=2):
     deadline = time.monotonic() + timeout
     while True:
@@ -451,6 +502,7 @@ def main():
         force=dict(type="bool", default=False),
         restart=dict(type="bool", default=True),
         restart_timeout=dict(type="int", default=300),
+        check_etcd_quorum=dict(type="bool", default=True),
         config=dict(type="path"),
     )
     argument_spec.update(KUBEADM_ARGSPEC)
@@ -482,6 +534,13 @@ def main():
         certs, cas = read()
         due = due_for_renewal(certs, renew_before, params["force"]) if params["state"] == "present" else []
         before = certs
+        if acting and params["restart"] and params["check_etcd_quorum"] and (
+                "etcd" in components_to_restart(due) or "etcd" in node.outdated()):
+            safe, down = etcd_quorum(module)
+            if not safe:
+                module.fail_json(msg="etcd would lose its quorum while the member of this node restarts: member(s) "
+                                     "%s do not answer healthy. Nothing was renewed; renew when every control plane "
+                                     "is up." % ", ".join(down))
         if due and acting:
             for name in due:
                 node.renew(name)

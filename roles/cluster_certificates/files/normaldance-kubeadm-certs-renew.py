@@ -18,7 +18,9 @@ the systemd timer normaldance-kubeadm-certs-renew.timer, without Ansible:
    kube-apiserver, kube-controller-manager, kube-scheduler:
    SIGTERM to the process, after which the kubelet starts a new container in
    the same pod; waits for each to run again and for the local API server
-   to answer /livez.
+   to answer /livez. Before renewing, when etcd has to restart, it checks
+   that the other etcd members keep the quorum meanwhile, and otherwise
+   renews nothing and fails (the next day's run tries again).
 
 It does what the module normaldance.platform.kubeadm_certs does, with the
 Python standard library only, and takes the same lock so that the two never
@@ -202,6 +204,46 @@ def apiserver_live():
         return False
 
 
+def etcd_quorum(timeout=5):
+    """(safe, members down): whether etcd keeps its quorum while this node's
+    member restarts (same rule as the module)."""
+    pki = os.path.join(ETC, "pki", "etcd")
+    context = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+    context.load_cert_chain(os.path.join(pki, "healthcheck-client.crt"), os.path.join(pki, "healthcheck-client.key"))
+
+    def call(url, data=None):
+        request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+        with urllib.request.urlopen(request, context=context, timeout=timeout) as answer:
+            return json.loads(answer.read())
+
+    try:
+        listing = call("https://127.0.0.1:2379/v3/cluster/member/list", data=b"{}")
+    except (OSError, ValueError) as exc:
+        raise Failure("cannot list the etcd members to check the quorum: %s (--skip-etcd-quorum-check only if the "
+                      "certificates have already expired)" % exc)
+    me = listing.get("header", {}).get("member_id")
+    members = listing.get("members") or []
+    if len(members) <= 1:
+        return True, []
+    healthy, down = 0, []
+    for member in members:
+        if member.get("ID") == me:
+            continue
+        ok = False
+        for url in member.get("clientURLs") or []:
+            try:
+                ok = call(url.rstrip("/") + "/health").get("health") == "true"
+            except (OSError, ValueError):
+                ok = False
+            if ok:
+                break
+        if ok:
+            healthy += 1
+        else:
+            down.append(member.get("name") or member.get("ID"))
+    return healthy >= len(members) // 2 + 1, down
+
+
 def restart(components, timeout):
     for component in components:
         old = running(component)
@@ -248,6 +290,11 @@ def run(args):
         wanted = set(components_to_restart([name for name, _expiry in due])) | set(pending)
         log("would restart: %s" % ", ".join(c for c in COMPONENTS if c in wanted))
         return 0
+    if not args.skip_etcd_quorum_check and ("etcd" in components_to_restart([n for n, _e in due]) or "etcd" in pending):
+        safe, down = etcd_quorum()
+        if not safe:
+            raise Failure("etcd would lose its quorum while the member of this node restarts: member(s) %s do not "
+                          "answer healthy; nothing was renewed, the next run tries again" % ", ".join(down))
     for name, _expiry in due:
         kubeadm(args.kubeadm, "certs", "renew", name)
     wanted = set(components_to_restart([name for name, _expiry in due])) | set(outdated())
@@ -267,6 +314,8 @@ def main(argv=None):
     parser.add_argument("--kubeadm", default="/usr/local/bin/kubeadm", help="the kubeadm binary")
     parser.add_argument("--restart-timeout", type=int, default=300,
                         help="seconds to wait for each restarted component (default 300)")
+    parser.add_argument("--skip-etcd-quorum-check", action="store_true",
+                        help="restart etcd even if the other members cannot keep the quorum (expired certificates)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be renewed, change nothing")
     args = parser.parse_args(argv)
     with open(LOCK_FILE, "a") as lock:

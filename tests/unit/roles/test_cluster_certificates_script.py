@@ -113,6 +113,13 @@ def node(tmp_path, monkeypatch):
     monkeypatch.setattr(renew.os, "kill", kill)
     monkeypatch.setattr(renew.time, "sleep", lambda _s: None)
     monkeypatch.setattr(renew, "apiserver_live", lambda: True)
+    quorum = {"answer": (True, []), "asked": 0}
+
+    def etcd_quorum():
+        quorum["asked"] += 1
+        return quorum["answer"]
+
+    monkeypatch.setattr(renew, "etcd_quorum", etcd_quorum)
 
     class Clock(datetime.datetime):
         @classmethod
@@ -120,7 +127,7 @@ def node(tmp_path, monkeypatch):
             return NOW
 
     monkeypatch.setattr(renew.datetime, "datetime", Clock)
-    return dict(kubeadm=str(kubeadm), calls=calls, stopped=stopped, etc=etc)
+    return dict(kubeadm=str(kubeadm), calls=calls, stopped=stopped, etc=etc, quorum=quorum)
 
 
 def test_renews_what_is_due_and_restarts_its_users(node, capsys):
@@ -161,3 +168,14 @@ def test_a_restart_that_did_not_happen_is_done_by_the_next_run(node, capsys):
     assert "certs renew" not in node["calls"].read_text()
     assert node["stopped"] == ["etcd"]
     assert "etcd run with certificates older than the files on disk" in capsys.readouterr().out
+
+
+def test_no_renewal_while_etcd_would_lose_its_quorum(node, capsys):
+    (node["etc"] / "pki" / "etcd" / "peer.crt").touch()  # etcd has to restart
+    node["quorum"]["answer"] = (False, ["nd-cp1"])
+    assert renew.main(["--kubeadm", node["kubeadm"]]) == 1
+    assert "certs renew" not in node["calls"].read_text()
+    assert node["stopped"] == []
+    assert "member(s) nd-cp1 do not answer healthy" in capsys.readouterr().out
+    assert renew.main(["--kubeadm", node["kubeadm"], "--skip-etcd-quorum-check"]) == 0
+    assert "etcd" in node["stopped"]

@@ -91,6 +91,14 @@ def node(tmp_path, monkeypatch):
     monkeypatch.setattr(kubeadm_certs.os, "kill", kubelet.kill)
     monkeypatch.setattr(kubeadm_certs.time, "sleep", lambda _s: None)
     monkeypatch.setattr(kubeadm_certs, "apiserver_live", lambda _port: True)
+    kubelet.quorum = (True, [])
+    kubelet.quorum_asked = 0
+
+    def quorum(_module):
+        kubelet.quorum_asked += 1
+        return kubelet.quorum
+
+    monkeypatch.setattr(kubeadm_certs, "etcd_quorum", quorum)
     return kubelet
 
 
@@ -285,3 +293,33 @@ def test_started_reads_proc_stat(tmp_path):
     reader = kubeadm_certs.Node.__new__(kubeadm_certs.Node)
     reader.proc = str(kubelet.proc)
     assert reader.started(101) == pytest.approx(LONG_AGO, abs=0.05)
+
+
+QUORUM = [
+    # id, args, quorum answer, fails, asked
+    ("etcd-restart-with-quorum", dict(force=True), (True, []), False, 1),
+    ("etcd-restart-would-lose-quorum", dict(force=True), (False, ["nd-cp1"]), True, 1),
+    ("quorum-check-disabled", dict(force=True, check_etcd_quorum=False), (False, ["nd-cp1"]), False, 0),
+    ("no-etcd-restart-no-question", dict(), (False, ["nd-cp1"]), False, 0),
+    ("no-restart-no-question", dict(force=True, restart=False), (False, ["nd-cp1"]), False, 0),
+]
+
+
+@pytest.mark.parametrize("case_id,args,answer,fails,asked", QUORUM, ids=[c[0] for c in QUORUM])
+def test_etcd_quorum_is_checked_before_renewing(monkeypatch, node, case_id, args, answer, fails, asked):
+    node.quorum = answer
+    result, failed, commands = run_module(
+        monkeypatch, kubeadm_certs.main, args,
+        kubeadm_script("certs-expiration-due.json", "certs-expiration-forced.json", node))
+    assert failed is fails, result
+    assert node.quorum_asked == asked
+    if fails:
+        assert "nd-cp1" in result["msg"] and "Nothing was renewed" in result["msg"]
+        assert not [c for c in commands.calls if c[2] == "renew"] and node.stopped == []
+
+
+def test_check_mode_does_not_ask_etcd(monkeypatch, node):
+    node.quorum = (False, ["nd-cp1"])
+    result, failed, _commands = run_module(monkeypatch, kubeadm_certs.main, dict(force=True),
+                                           kubeadm_script("certs-expiration-due.json"), check_mode=True)
+    assert not failed and result["changed"] and node.quorum_asked == 0
