@@ -28,6 +28,11 @@ secs() { echo $(( $(date +%s) - $1 )); }
 # failed=0, unreachable=0.
 recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
 
+# Fresh nodes: a lab left running (by `make lab` or an earlier test) would
+# turn the bootstrap into a rerun.
+step "removing any lab left running"
+tools/lab.sh down >"$logs/down-before.log" 2>&1 || { tail -20 "$logs/down-before.log"; exit 1; }
+
 t=$(date +%s)
 step "bringing up the lab and running site.yml (log: $logs/up.log)"
 tools/lab.sh up >"$logs/up.log" 2>&1 || { tail -40 "$logs/up.log"; exit 1; }
