@@ -157,12 +157,12 @@ def test_reset_refuses_without_confirmation():
 
 def test_reset_with_confirmation_leaves_a_clean_node():
     run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
-                              log="reset.log")
+                           log="reset.log")
     assert run.returncode == 0, run.stdout[-3000:]
     assert stats[NEW]["changed"] > 0
     assert _node_is_clean(NEW) == CLEAN
     run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
-                              log="reset-rerun.log")
+                           log="reset-rerun.log")
     assert run.returncode == 0 and stats[NEW]["changed"] == 0, f"a second reset changed {NEW}: {stats[NEW]}"
 
 
