@@ -88,8 +88,8 @@ def plan(target, control_planes, kubelets, variable="platform_kubernetes_version
     ClusterConfiguration; ``expected_from`` the optional
     ``platform_kubernetes_upgrade_from``; ``nodes`` the inventory's nodes,
     in the order they are upgraded (default: every Node); ``kube_proxy``
-    the image tag of the kube-proxy DaemonSet, the last thing
-    ``kubeadm upgrade apply`` changes.
+    the image tag of the kube-proxy DaemonSet (accepted, not used to decide:
+    kubeadm upgrades the addons only once every control plane is upgraded).
 
     Returns a dict with ``problems`` (each a complete sentence naming the
     variable, the versions and the rule; empty when the upgrade may go on),
@@ -179,12 +179,11 @@ def plan(target, control_planes, kubelets, variable="platform_kubernetes_version
         elif not at_target:
             pending.append(node)
 
+    # kubeadm upgrade apply uploads the new ClusterConfiguration; it upgrades
+    # the addons (kube-proxy, CoreDNS) only once every control plane runs the
+    # target (otherwise the last `kubeadm upgrade node` on a control plane
+    # does), so the kube-proxy version says nothing about the apply.
     apply_done = bool(cluster_configuration) and running_version(cluster_configuration) == wanted
-    if kube_proxy:
-        try:
-            apply_done = apply_done and running_version(kube_proxy) == wanted
-        except kubernetes_version.VersionError:
-            apply_done = False
     return {
         "problems": problems,
         "current": show(current),

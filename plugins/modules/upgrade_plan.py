@@ -65,8 +65,8 @@ options:
     default: []
   kube_proxy_image:
     description:
-      - Image of the kube-proxy DaemonSet; C(apply_done) also needs its tag at the target, since updating the addons
-        is the last thing C(kubeadm upgrade apply) does.
+      - Image of the kube-proxy DaemonSet. Accepted for information only; C(apply_done) does not depend on it, since
+        kubeadm upgrades the addons only once every control plane runs the target.
     type: str
 attributes:
   action:
@@ -118,8 +118,7 @@ target:
   sample: 1.36.5
 apply_done:
   description:
-    - Whether kubeadm upgrade apply has run to the end, that is kubeadm's ClusterConfiguration (and the
-      kube-proxy image, when given) is at the target.
+    - Whether kubeadm upgrade apply has run, that is kubeadm's stored ClusterConfiguration is at the target.
   returned: when the versions could be read
   type: bool
 pending:
