@@ -6,7 +6,7 @@
 #   2. with HA_RERUN=1, site.yml again: every host must report changed=0
 #      (left out by default to keep `make test` short: the single control
 #      plane test proves changed=0, and step 3 reruns site.yml here);
-#   3. the cluster tests, and tests/ha: etcd and API on every control plane;
+#   3. tests/ha (the cluster tests run in test-cluster): etcd and API on every control plane;
 #      the control plane holding the API address is stopped: the API and a
 #      workload keep answering, site.yml with it down completes for the
 #      others and names it; it comes back Ready;
@@ -58,8 +58,8 @@ if [ -n "${HA_RERUN:-}" ]; then
 fi
 
 t=$(date +%s)
-step "cluster tests and HA tests (a control plane is stopped and started again)"
-ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/cluster/test_cluster.py tests/ha
+step "HA tests (a control plane is stopped and started again)"
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/ha
 step "tests done in $(secs "$t") s"
 
 t=$(date +%s)

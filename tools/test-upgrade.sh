@@ -9,7 +9,8 @@
 #      minAvailable 1, NodePort Service); a probe on the controller GETs it
 #      through every node address until the end;
 #   2. a skip of two minors and a downgrade are refused, and nothing changes;
-#   3. --check reports the nodes to upgrade and changes nothing;
+#   3. with UPGRADE_CHECK_FIRST=1, --check reports the nodes to upgrade and
+#      changes nothing (about 2 min; left out of make test for time);
 #   4. a run stopped after the first node (cluster_upgrade_max_nodes=1):
 #      the first control plane runs TO, the others FROM, none cordoned;
 #   5. a second run finishes: every node runs TO, Ready, schedulable;
@@ -88,14 +89,16 @@ refused skip-two-minors "$skip_target" platform_kubernetes_version "$skip_target
 refused downgrade "$downgrade_target" platform_kubernetes_version "$downgrade_target" "$from" "a downgrade is not supported"
 step "2. done in $(secs "$t") s"
 
-t=$(date +%s)
-step "3. --check reports what would be upgraded and changes nothing"
-before=$("${probe[@]}" fingerprint "$kubeconfig")
-"${playbook[@]}" --check >"$logs/check.log" 2>&1 || { tail -40 "$logs/check.log"; fail "check run failed"; }
-grep -q "upgrading to v$to" "$logs/check.log" || fail "the check run does not report the nodes to upgrade"
-grep -E '"msg": "nd-' "$logs/check.log" | sed 's/^ */    /'
-[ "$before" = "$("${probe[@]}" fingerprint "$kubeconfig")" ] || fail "the check run changed the cluster"
-step "3. done in $(secs "$t") s"
+if [ -n "${UPGRADE_CHECK_FIRST:-}" ]; then
+  t=$(date +%s)
+  step "3. --check reports what would be upgraded and changes nothing"
+  before=$("${probe[@]}" fingerprint "$kubeconfig")
+  "${playbook[@]}" --check >"$logs/check.log" 2>&1 || { tail -40 "$logs/check.log"; fail "check run failed"; }
+  grep -q "upgrading to v$to" "$logs/check.log" || fail "the check run does not report the nodes to upgrade"
+  grep -E '"msg": "nd-' "$logs/check.log" | sed 's/^ */    /'
+  [ "$before" = "$("${probe[@]}" fingerprint "$kubeconfig")" ] || fail "the check run changed the cluster"
+  step "3. done in $(secs "$t") s"
+fi
 
 t=$(date +%s)
 step "4. a run stopped after the first node (cluster_upgrade_max_nodes=1)"
