@@ -201,8 +201,11 @@ def test_remove_node_drains_deletes_and_resets(api):
                             name="echo", image=ECHO_IMAGE,
                             readiness_probe=client.V1Probe(
                                 http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=2))],
+                        # Honor: the tainted control plane is no spreading
+                        # domain, so 3 replicas fit on 2 workers afterwards.
                         topology_spread_constraints=[client.V1TopologySpreadConstraint(
                             max_skew=1, topology_key="kubernetes.io/hostname", when_unsatisfiable="DoNotSchedule",
+                            node_taints_policy="Honor",
                             label_selector=client.V1LabelSelector(match_labels=labels))])))))
         policy.create_namespaced_pod_disruption_budget(namespace, client.V1PodDisruptionBudget(
             metadata=client.V1ObjectMeta(name="day2-echo"),
