@@ -153,6 +153,20 @@ class Prober(threading.Thread):
             time.sleep(self.interval)
 
 
+def _explain(namespace):
+    """Print what an operator would look at when the test workload does not come up."""
+    core = client.CoreV1Api()
+    for node in core.list_node().items:
+        conditions = {c.type: c.status for c in node.status.conditions or []}
+        taints = [f"{t.key}:{t.effect}" for t in node.spec.taints or []]
+        print(f"node {node.metadata.name}: Ready={conditions.get('Ready')} taints={taints}")
+    for pod in core.list_namespaced_pod(namespace).items:
+        states = [f"{s.name}:{s.state}" for s in pod.status.container_statuses or []]
+        print(f"pod {pod.metadata.name} on {pod.spec.node_name}: {pod.status.phase} {states}")
+    for event in core.list_namespaced_event(namespace).items:
+        print(f"event {event.involved_object.kind}/{event.involved_object.name}: {event.reason}: {event.message}")
+
+
 def _workload(namespace):
     apps = client.AppsV1Api()
     labels = {"app": "ha-echo"}
@@ -171,13 +185,18 @@ def _workload(namespace):
                             http_get=client.V1HTTPGetAction(path="/", port=8080), period_seconds=2))],
                     topology_spread_constraints=[client.V1TopologySpreadConstraint(
                         max_skew=1, topology_key="kubernetes.io/hostname", when_unsatisfiable="DoNotSchedule",
+                        node_taints_policy="Honor",
                         label_selector=client.V1LabelSelector(match_labels=labels))])))))
     service = client.CoreV1Api().create_namespaced_service(namespace, client.V1Service(
         metadata=client.V1ObjectMeta(name="ha-echo"),
         spec=client.V1ServiceSpec(type="NodePort", selector=labels,
                                   ports=[client.V1ServicePort(port=8080, target_port=8080)])))
-    _wait(lambda: (apps.read_namespaced_deployment("ha-echo", namespace).status.ready_replicas or 0) >= 2,
-          what="2 ready replicas of ha-echo")
+    try:
+        _wait(lambda: (apps.read_namespaced_deployment("ha-echo", namespace).status.ready_replicas or 0) >= 2,
+              what="2 ready replicas of ha-echo")
+    except AssertionError:
+        _explain(namespace)
+        raise
     return service.spec.ports[0].node_port
 
 
