@@ -51,8 +51,12 @@ def deploy(kubeconfig):
         name="echo", image=IMAGE, ports=[client.V1ContainerPort(container_port=PORT)],
         env=[client.V1EnvVar(name="POD_NAME", value_from=client.V1EnvVarSource(
             field_ref=client.V1ObjectFieldSelector(field_path="metadata.name")))],
+        # Kubernetes' default tolerance (3 failures, here 2 s each): with one
+        # failure allowed, a node busy restarting its control plane made both
+        # replicas unready at once, which left the Service without endpoints.
+        # A pod being deleted leaves the endpoints at once whatever the probe.
         readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path="/healthz", port=PORT),
-                                       period_seconds=2, failure_threshold=1),
+                                       period_seconds=2, timeout_seconds=2, failure_threshold=3),
         # Keep serving while the endpoint is removed from every node's rules.
         lifecycle=client.V1Lifecycle(pre_stop=client.V1LifecycleHandler(
             _exec=client.V1ExecAction(command=["sleep", "5"]))),
