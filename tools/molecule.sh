@@ -2,11 +2,8 @@
 # Run every Molecule scenario of the collection (extensions/molecule/*/),
 # or the ones named as arguments:
 #
-#   tools/molecule.sh                 molecule test --all --workers 2
+#   tools/molecule.sh                 molecule test --all
 #   tools/molecule.sh lab_node ...    molecule test -s lab_node ...
-#
-# MOLECULE_WORKERS sets how many scenarios run side by side (default 2; each
-# scenario has its own instances and network, see extensions/molecule/config.yml).
 #
 # The scenarios share extensions/molecule/config.yml and run on the lab node
 # image; it is built here when missing (lab/node-image/build.sh, cached).
@@ -42,7 +39,7 @@ fi
 rc=0
 start=$(date +%s)
 if [ $# -eq 0 ]; then
-  molecule test --all --workers "${MOLECULE_WORKERS:-2}" || rc=$?
+  molecule test --all || rc=$?
 else
   for scenario in "$@"; do
     molecule test -s "$scenario" || rc=$?
