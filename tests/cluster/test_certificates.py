@@ -34,16 +34,19 @@ import urllib.request
 import pytest
 import yaml
 
+import lablib
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = pathlib.Path(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab" / "hosts.yml"))
 KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
 SSH_DIR = INVENTORY.parent.parent.parent / "lab" / ".state" / "ssh"
 TIMER = "normaldance-kubeadm-certs-renew.timer"
 
-if not KUBECONFIG.exists():
+PROBLEM = lablib.lab_problem(lablib.Inventory(INVENTORY))
+if PROBLEM:
     if os.environ.get("ND_LAB_REQUIRED"):
-        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `make lab` first")
-    pytest.skip(f"no cluster: {KUBECONFIG} missing (run `make lab`)", allow_module_level=True)
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {PROBLEM}")
+    pytest.skip(PROBLEM, allow_module_level=True)
 
 from cryptography import x509  # noqa: E402  (only needed when a cluster exists)
 

@@ -17,15 +17,18 @@ import uuid
 import pytest
 import yaml
 
+import lablib
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = pathlib.Path(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab" / "hosts.yml"))
 KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
 ECHO_IMAGE = os.environ.get("ND_ECHO_IMAGE", "10.210.0.5:5000/normaldance/echo:1.0.0")
 
-if not KUBECONFIG.exists():
+PROBLEM = lablib.lab_problem(lablib.Inventory(INVENTORY))
+if PROBLEM:
     if os.environ.get("ND_LAB_REQUIRED"):
-        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `make lab` first")
-    pytest.skip(f"no cluster: {KUBECONFIG} missing (run `make lab`)", allow_module_level=True)
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {PROBLEM}")
+    pytest.skip(PROBLEM, allow_module_level=True)
 
 from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
 from kubernetes.stream import stream  # noqa: E402

@@ -26,15 +26,18 @@ import uuid
 import pytest
 import yaml
 
+import lablib
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = pathlib.Path(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab" / "hosts.yml"))
 KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
 BIN = pathlib.Path(sys.executable).parent
 
-if not KUBECONFIG.exists():
+PROBLEM = lablib.lab_problem(lablib.Inventory(INVENTORY))
+if PROBLEM:
     if os.environ.get("ND_LAB_REQUIRED"):
-        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `make lab` first")
-    pytest.skip(f"no cluster: {KUBECONFIG} missing (run `make lab`)", allow_module_level=True)
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {PROBLEM}")
+    pytest.skip(PROBLEM, allow_module_level=True)
 if not os.environ.get("ND_ETCD_RESTORE_TEST"):
     pytest.skip("restores the whole cluster: set ND_ETCD_RESTORE_TEST=1 to run it", allow_module_level=True)
 

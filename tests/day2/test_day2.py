@@ -27,54 +27,38 @@ import time
 import uuid
 
 import pytest
-import yaml
+
+import lablib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = pathlib.Path(os.environ.get("LAB_SCALE_INVENTORY", ROOT / "inventories" / "lab-scale" / "hosts.yml"))
 KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
 ECHO_IMAGE = os.environ.get("ND_ECHO_IMAGE", "10.210.0.5:5000/normaldance/echo:1.0.0")
-SSH_DIR = ROOT / "lab" / ".state" / "ssh"
 LOGS = ROOT / "build" / "test-day2"
 NEW = "nd-w3"
 STOPPED = "nd-w1"
 
-if not KUBECONFIG.exists():
+PROBLEM = lablib.lab_problem(lablib.Inventory(INVENTORY))
+if PROBLEM:
     if os.environ.get("ND_LAB_REQUIRED"):
-        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `make lab` first")
-    pytest.skip(f"no cluster: {KUBECONFIG} missing (run `make lab`)", allow_module_level=True)
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {PROBLEM}")
+    pytest.skip(PROBLEM, allow_module_level=True)
 
 from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
 from kubernetes.client.rest import ApiException  # noqa: E402
 
 
-def _addresses():
-    data = yaml.safe_load(INVENTORY.read_text())
-    found = {}
-
-    def walk(node):
-        for host, hvars in ((node or {}).get("hosts", {}) or {}).items():
-            if hvars and "ansible_host" in hvars:
-                found[host] = hvars["ansible_host"]
-        for sub in ((node or {}).get("children", {}) or {}).values():
-            walk(sub)
-
-    walk(data["all"])
-    return found
-
-
-ADDRESSES = _addresses()
+INV = lablib.Inventory(INVENTORY)
+ADDRESSES = INV.addresses
 
 
 def _ssh(host, command, check=False):
-    argv = ["ssh", "-i", str(SSH_DIR / "id_ed25519"), "-o", f"UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
-            "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{ADDRESSES[host]}", command]
-    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=60)
+    return lablib.ssh(ADDRESSES[host], command, check=check)
 
 
 def _playbook(name, *args, log):
     LOGS.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env = lablib.ansible_env()
     started = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name), *args],
                          capture_output=True, text=True, env=env, timeout=1800, check=False)
@@ -90,16 +74,7 @@ def _playbook(name, *args, log):
 
 
 def _wait(predicate, timeout=240, what="condition", interval=3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # pylint: disable=broad-except  # the node may be coming back
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return lablib.wait(predicate, timeout=timeout, what=what, interval=interval)
 
 
 @pytest.fixture(scope="module")

@@ -27,43 +27,27 @@ import uuid
 import pytest
 import yaml
 
+import lablib
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = pathlib.Path(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab-ha" / "hosts.yml"))
 KUBECONFIG = INVENTORY.parent / "artifacts" / "admin.conf"
 ECHO_IMAGE = os.environ.get("ND_ECHO_IMAGE", "10.210.0.5:5000/normaldance/echo:1.0.0")
-SSH_DIR = ROOT / "lab" / ".state" / "ssh"
 LOGS = ROOT / "build" / "test-ha"
 
-if not KUBECONFIG.exists():
+PROBLEM = lablib.lab_problem(lablib.Inventory(INVENTORY))
+if PROBLEM:
     if os.environ.get("ND_LAB_REQUIRED"):
-        raise RuntimeError(f"ND_LAB_REQUIRED is set but {KUBECONFIG} does not exist: run `LAB_TOPOLOGY=ha make lab`")
-    pytest.skip(f"no HA cluster: {KUBECONFIG} missing (run `LAB_TOPOLOGY=ha make lab`)", allow_module_level=True)
+        raise RuntimeError(f"ND_LAB_REQUIRED is set but {PROBLEM} (`LAB_TOPOLOGY=ha make lab` brings it up)")
+    pytest.skip(f"{PROBLEM} (`LAB_TOPOLOGY=ha make lab` brings it up)", allow_module_level=True)
 
 from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
 
 
-def _hosts():
-    data = yaml.safe_load(INVENTORY.read_text())
-    hosts, groups = {}, {}
-
-    def walk(name, node):
-        members = set()
-        for host, hvars in ((node or {}).get("hosts", {}) or {}).items():
-            members.add(host)
-            if hvars and "ansible_host" in hvars:
-                hosts[host] = hvars["ansible_host"]
-        for child, sub in ((node or {}).get("children", {}) or {}).items():
-            members |= walk(child, sub)
-        groups[name] = members
-        return members
-
-    walk("all", data["all"])
-    return hosts, groups
-
-
-ADDRESSES, GROUPS = _hosts()
-CONTROL_PLANES = sorted(GROUPS.get("control_plane", []))
-WORKERS = sorted(GROUPS.get("workers", []))
+INV = lablib.Inventory(INVENTORY)
+ADDRESSES = INV.addresses
+CONTROL_PLANES = INV.hosts("control_plane")
+WORKERS = INV.hosts("workers")
 
 if len(CONTROL_PLANES) < 3:
     pytest.skip(f"{INVENTORY} has {len(CONTROL_PLANES)} control plane(s); the HA tests need 3",
@@ -71,22 +55,11 @@ if len(CONTROL_PLANES) < 3:
 
 
 def _ssh(host, command, check=True):
-    argv = ["ssh", "-i", str(SSH_DIR / "id_ed25519"), "-o", f"UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
-            "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{ADDRESSES[host]}", command]
-    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=60)
+    return lablib.ssh(ADDRESSES[host], command, check=check)
 
 
 def _wait(predicate, timeout=180, what="condition", interval=2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except Exception:  # pylint: disable=broad-except  # the API may be switching over
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return lablib.wait(predicate, timeout=timeout, what=what, interval=interval)
 
 
 @pytest.fixture(scope="module")
@@ -236,8 +209,7 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
 
         # site.yml again with the node down: the others converge, the
         # stopped node is reported unreachable.
-        env = dict(os.environ, ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
-                   ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        env = lablib.ansible_env()
         rerun_started = time.monotonic()
         extra = os.environ.get("LAB_SITE_ARGS", "").split()
         run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / "site.yml"), *extra],

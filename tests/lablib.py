@@ -1,0 +1,101 @@
+"""Helpers shared by the tests that run against the lab.
+
+The lab tests (tests/cluster, tests/day2, tests/ha) talk to the nodes the way
+an operator does: ansible-playbook with the collection's playbooks, SSH with
+the lab key, the Kubernetes API with the exported admin kubeconfig. This
+module keeps those few moves in one place. tests/conftest.py puts the
+directory of this file on sys.path, so a test imports it as ``lablib``.
+"""
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SSH_DIR = ROOT / "lab" / ".state" / "ssh"
+BIN = pathlib.Path(sys.executable).parent
+
+
+LAB_NETWORK = "ndlab"
+
+
+def lab_problem(inventory):
+    """Why the lab of `inventory` cannot be tested, or None when it is up.
+
+    An admin kubeconfig left by an earlier lab is not enough: without the
+    lab's network the node addresses would be routed off the machine.
+    """
+    if not inventory.kubeconfig.exists():
+        return f"no cluster: {inventory.kubeconfig} missing (run `make lab`)"
+    try:
+        up = subprocess.run(["podman", "network", "exists", LAB_NETWORK], check=False, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        up = False
+    if not up:
+        return f"the lab network {LAB_NETWORK} does not exist: the lab is down (run `make lab`)"
+    return None
+
+
+class Inventory:
+    """Addresses and group members of a lab inventory (hosts.yml)."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.kubeconfig = self.path.parent / "artifacts" / "admin.conf"
+        self.addresses, self.groups = {}, {}
+        self._walk("all", yaml.safe_load(self.path.read_text())["all"])
+
+    def _walk(self, name, node):
+        members = set()
+        for host, hvars in ((node or {}).get("hosts", {}) or {}).items():
+            members.add(host)
+            if hvars and "ansible_host" in hvars:
+                self.addresses[host] = hvars["ansible_host"]
+        for child, sub in ((node or {}).get("children", {}) or {}).items():
+            members |= self._walk(child, sub)
+        self.groups[name] = members
+        return members
+
+    def hosts(self, group):
+        """The sorted members of `group`."""
+        return sorted(self.groups.get(group, []))
+
+
+def ansible_env():
+    """Environment for ansible commands run by a test (the checkout's config, no colour)."""
+    return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+                ANSIBLE_SSH_COMMON_ARGS=f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
+                PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+
+
+def playbook(inventory, name, *extra, timeout=1800):
+    """Run playbooks/<name> of the collection; return (exit code, output)."""
+    argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / name), *extra]
+    proc = subprocess.run(argv, cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def ssh(address, command, check=True, stdin=None, timeout=60):
+    """Run `command` as root on a lab node over SSH with the lab key."""
+    argv = ["ssh", "-i", str(SSH_DIR / "id_ed25519"), "-o", f"UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{address}", command]
+    return subprocess.run(argv, capture_output=True, text=True, check=check, timeout=timeout, input=stdin)
+
+
+def wait(predicate, timeout=180, what="condition", interval=2):
+    """Poll `predicate` until it returns something true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception as exc:  # pylint: disable=broad-except  # the API or a node may be restarting
+            value, last = None, exc
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
