@@ -9,8 +9,9 @@
 #      minAvailable 1, NodePort Service); a probe on the controller GETs it
 #      through every node address until the end;
 #   2. a skip of two minors and a downgrade are refused, and nothing changes;
-#   3. with UPGRADE_CHECK_FIRST=1, --check reports the nodes to upgrade and
-#      changes nothing (about 2 min; left out of make test for time);
+#   3. with UPGRADE_CHECK_FIRST=1, --check reports the nodes to upgrade
+#      (kubeadm upgrade apply on the first control plane only) and changes
+#      nothing (about 2 min; left out of make test for time);
 #   4. a run stopped after the first node (cluster_upgrade_max_nodes=1):
 #      the first control plane runs TO, the others FROM, none cordoned;
 #   5. a second run finishes: every node runs TO, Ready, schedulable;
@@ -96,6 +97,8 @@ if [ -n "${UPGRADE_CHECK_FIRST:-}" ]; then
   "${playbook[@]}" --check >"$logs/check.log" 2>&1 || { tail -40 "$logs/check.log"; fail "check run failed"; }
   grep -q "upgrading to v$to" "$logs/check.log" || fail "the check run does not report the nodes to upgrade"
   grep -E '"msg": "nd-' "$logs/check.log" | sed 's/^ */    /'
+  applies=$(grep -cE '"msg": "nd-.*with kubeadm upgrade apply' "$logs/check.log" || true)
+  [ "$applies" = 1 ] || fail "the check run names kubeadm upgrade apply for $applies control planes (a real run applies once)"
   [ "$before" = "$("${probe[@]}" fingerprint "$kubeconfig")" ] || fail "the check run changed the cluster"
   step "3. done in $(secs "$t") s"
 fi
