@@ -751,6 +751,21 @@ def build_echo(cfg: dict) -> dict:
             "source": {"path": "lab/artifacts/src/echo", "obtained": "this collection's own source"}}
 
 
+def build_seaweedfs(cfg: dict) -> dict:
+    """SeaweedFS (Apache-2.0): the lab's S3-compatible object store for the
+    etcd backup target. One static `weed` binary; the lab runs `weed mini`."""
+    version = cfg["seaweedfs"]["version"]
+    mod = "github.com/seaweedfs/seaweedfs"
+    info = module_info(mod, version)
+    out = WORK / f"out-seaweedfs-{version}"
+    flags = ["-s", "-w", f"-X {mod}/weed/util/version.COMMIT={(info['Commit'] or version)[:8]}"]
+    timings = go_build("seaweedfs", mod, version, [(f"{mod}/weed", "weed")], flags, out)
+    files = [publish(out / "weed", f"seaweedfs/{version}/weed")]
+    return {"version": version, "files": files, "images": [], "binary_seconds": timings,
+            "source": {"module": mod, "version": version, "commit": info["Commit"],
+                       "obtained": "Go module proxy (wrapper module)"}}
+
+
 # --------------------------------------------------------------------------
 # driver
 
@@ -774,6 +789,7 @@ def components(cfg: dict) -> list[dict]:
          [SRC / "knp-xtqueue"]),
         ("containerd", build_containerd, ["containerd"], []),
         ("echo", build_echo, ["echo", "debian"], [SRC / "echo"]),
+        ("seaweedfs", build_seaweedfs, ["seaweedfs"], []),
     ]
     for name, fn, keys, srcs in simple:
         first = cfg[keys[0]]

@@ -7,7 +7,8 @@ tests run in order and each builds on the one before:
 
 1. scale.yml adds nd-w3: the members report changed=0, nd-w3 is Ready; a
    second run changes nothing;
-2. reset.yml refuses without its confirmation variable (nothing changed);
+2. reset.yml refuses without its confirmation variable (nothing changed),
+   remove_node.yml refuses to remove the only control plane;
    with it nd-w3 is clean (no kubelet, no Kubernetes state, no Kubernetes
    iptables chains, no pod network interfaces), containerd still runs, and
    a second reset changes nothing;
@@ -128,6 +129,15 @@ def test_reset_refuses_without_confirmation():
     assert run.returncode == 2
     assert "cluster_reset_confirm must be true" in run.stdout
     assert _ssh(NEW, "test -f /etc/kubernetes/kubelet.conf").returncode == 0, "the refused reset changed the node"
+
+
+def test_remove_node_refuses_the_last_control_plane(api):
+    control_plane = "nd-cp1"  # the lab's only control plane
+    run = _playbook("remove_node.yml", "-e", f"remove_nodes={control_plane}", log="remove-last-cp.log")[0]
+    assert run.returncode == 2
+    assert f"removing {control_plane} would leave no control plane" in run.stdout
+    assert "Nothing was changed" in run.stdout
+    assert not api.read_node(control_plane).spec.unschedulable, "the refused removal cordoned the control plane"
 
 
 def test_reset_with_confirmation_leaves_a_clean_node():

@@ -11,7 +11,13 @@ operator relies on:
   behind a NodePort Service keeps answering;
 * site.yml run again while that node is down completes for every other host
   and names the unreachable one in its recap;
-* the node comes back and is Ready again (also the clean-up).
+* the node comes back and is Ready again (also the clean-up);
+* while it is down, remove_node.yml of another control plane is refused
+  (etcd would keep 1 healthy member of 2) before anything changes;
+* remove_node.yml takes a healthy control plane out (etcd member removed,
+  Node deleted, node reset, keepalived stopped: it gives up the API
+  address) and scale.yml joins it again (3 healthy etcd members, workers
+  unchanged).
 
 Without a lab the module is skipped, unless ND_LAB_REQUIRED is set.
 """
@@ -227,6 +233,20 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
             if host != victim:
                 assert stats[host]["failed"] == 0 and stats[host]["unreachable"] == 0, f"{host}: {stats[host]}"
         assert stats["localhost"]["failed"] == 0
+
+        # remove_node.yml of another control plane while this one is down
+        # would leave etcd 1 healthy member of 2: refused before any change.
+        other = next(h for h in CONTROL_PLANES if h != victim)
+        refused_started = time.monotonic()
+        rc, out = lablib.playbook(INVENTORY, "remove_node.yml", "-e", f"remove_nodes={other}")
+        (LOGS / "remove-node-quorum.log").write_text(out)
+        print(f"remove_node.yml {other} with {victim} down: exit {rc} in {time.monotonic() - refused_started:.0f} s")
+        assert rc != 0, f"remove_node.yml removed {other} while {victim} was down:\n{out[-3000:]}"
+        assert "would leave etcd with 2 member(s) of which only 1 healthy" in out, out[-3000:]
+        assert "Nothing was changed" in out
+        assert not api.read_node(other).spec.unschedulable, f"{other} was cordoned by a refused removal"
+        members = _etcd_json(other, "/v3/cluster/member/list")["members"]
+        assert len(members) == 3, f"etcd members after the refused removal: {[m.get('name') for m in members]}"
     finally:
         workload.stop.set()
         workload.join()
@@ -252,3 +272,55 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
     _wait(lambda: _etcd_json(victim, "", url="https://127.0.0.1:2379/health").get("health") == "true",
           timeout=300, what=f"etcd on {victim} healthy again")
     api.delete_namespace(namespace)
+
+
+def _control_plane_ready(api, host):
+    node = api.read_node(host)
+    return ({c.type: c.status for c in node.status.conditions}.get("Ready") == "True"
+            and "node-role.kubernetes.io/control-plane" in (node.metadata.labels or {}))
+
+
+def test_remove_a_control_plane_and_add_it_back(api, endpoint):
+    """remove_node.yml takes a control plane out (etcd member, Node, disk,
+    API address); scale.yml joins it again; the other nodes are untouched."""
+    vip, _ = endpoint
+    holder = _vip_holder(vip)
+    victim = next(h for h in reversed(CONTROL_PLANES[1:]) if h != holder)
+    keeper = CONTROL_PLANES[0]
+
+    started = time.monotonic()
+    rc, out = lablib.playbook(INVENTORY, "remove_node.yml", "-e", f"remove_nodes={victim}")
+    (LOGS / "remove-control-plane.log").write_text(out)
+    removed_in = time.monotonic() - started
+    assert rc == 0, out[-4000:]
+    names = sorted(m.get("name", "") for m in _etcd_json(keeper, "/v3/cluster/member/list")["members"])
+    print(f"\nremove_node.yml {victim} (control plane): {removed_in:.0f} s; etcd members now {names}")
+    assert names == sorted(h for h in CONTROL_PLANES if h != victim), names
+    assert victim not in [n.metadata.name for n in api.list_node().items]
+    for path in ("/etc/kubernetes/manifests", "/var/lib/etcd/member", "/etc/keepalived/keepalived.conf"):
+        assert _ssh(victim, f"test -e {path}", check=False).returncode == 1, f"{path} left on {victim}"
+    for unit in ("kubelet", "keepalived"):
+        state = _ssh(victim, f"systemctl is-active {unit}", check=False).stdout.strip()
+        assert state != "active", f"{unit} still {state} on {victim}"
+    assert f" {vip}/" not in _ssh(victim, "ip -4 -o addr show").stdout, f"{victim} still holds {vip}"
+    assert api.list_node(_request_timeout=5).items, f"the API through {vip} stopped answering"
+
+    started = time.monotonic()
+    rc, out = lablib.playbook(INVENTORY, "scale.yml")
+    (LOGS / "scale-control-plane.log").write_text(out)
+    added_in = time.monotonic() - started
+    assert rc == 0, out[-4000:]
+    recap = out[out.rindex("PLAY RECAP"):]
+    stats = {host: dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
+             for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+    print(f"scale.yml joined {victim} as a control plane in {added_in:.0f} s; recap {stats}")
+    _wait(lambda: _control_plane_ready(api, victim), timeout=300, what=f"{victim} Ready as a control plane")
+    members = _wait(lambda: (lambda ms: ms if len(ms) == len(CONTROL_PLANES) else None)(
+        _etcd_json(keeper, "/v3/cluster/member/list")["members"]), timeout=120, what="3 etcd members")
+    for host in CONTROL_PLANES:
+        _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+              timeout=180, what=f"etcd on {host} healthy")
+    assert sorted(m.get("name", "") for m in members) == CONTROL_PLANES
+    assert _ssh(victim, "systemctl is-active keepalived", check=False).stdout.strip() == "active"
+    for host in WORKERS:
+        assert stats[host]["changed"] == 0, f"scale.yml changed {host}: {stats[host]}"

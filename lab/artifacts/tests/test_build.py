@@ -143,7 +143,7 @@ def test_versions_file_names_every_component(build):
     names = [c["name"] for c in build.components(cfg)]
     assert names[0] == "kubernetes-v1.36" and names[-1] == "kubernetes-v1.35"
     for name in ("pause", "crictl", "cni-plugins", "etcd", "coredns", "flannel", "kube-network-policies",
-                 "containerd", "echo"):
+                 "containerd", "echo", "seaweedfs"):
         assert name in names
     # Recipe keys are stable for identical inputs and differ between components.
     table = build.components(cfg)
