@@ -284,6 +284,10 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
     """remove_node.yml takes a control plane out (etcd member, Node, disk,
     API address); scale.yml joins it again; the other nodes are untouched."""
     vip, _ = endpoint
+    for host in CONTROL_PLANES:  # all back after the test before (it may have failed half-way)
+        _wait(lambda h=host: _control_plane_ready(api, h), timeout=300, what=f"{host} Ready")
+        _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+              timeout=300, what=f"etcd on {host} healthy")
     holder = _vip_holder(vip)
     victim = next(h for h in reversed(CONTROL_PLANES[1:]) if h != holder)
     keeper = CONTROL_PLANES[0]
