@@ -12,7 +12,9 @@ tests run in order and each builds on the one before:
    with it nd-w3 is clean (no kubelet, no Kubernetes state, no Kubernetes
    iptables chains, no pod network interfaces), containerd still runs, and
    a second reset changes nothing;
-3. with worker nd-w1 stopped, scale.yml joins nd-w3 again, completes for
+3. scale.yml refuses nd-w3 while it holds what a join stopped half-way
+   leaves (a kubelet bootstrap file), naming reset.yml; with worker nd-w1
+   stopped, scale.yml joins nd-w3 again, completes for
    every reachable host and names nd-w1 as unreachable;
 4. remove_node.yml drains nd-w3 (a PodDisruptionBudget in the way is
    respected), deletes it from the cluster and resets it; no pod is left
@@ -149,6 +151,20 @@ def test_reset_with_confirmation_leaves_a_clean_node():
     run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
                            log="reset-rerun.log")
     assert run.returncode == 0 and stats[NEW]["changed"] == 0, f"a second reset changed {NEW}: {stats[NEW]}"
+
+
+def test_scale_refuses_a_node_left_half_joined(api):
+    # What a join that stopped after the kubelet's TLS bootstrap leaves behind.
+    _ssh(NEW, "install -d /etc/kubernetes && touch /etc/kubernetes/bootstrap-kubelet.conf")
+    try:
+        run, stats = _playbook("scale.yml", log="scale-half-joined.log")
+        assert run.returncode == 2, f"scale.yml exited {run.returncode} (expected 2: a host failed)"
+        assert (f"scale.yml on host {NEW}: the host is not a member" in run.stdout
+                and f"reset.yml -e reset_nodes={NEW}" in run.stdout), run.stdout[-3000:]
+        assert stats[NEW]["failed"] == 1 and stats[NEW]["changed"] == 0, stats[NEW]
+        assert all(s["failed"] == 0 and s["changed"] == 0 for h, s in stats.items() if h != NEW), stats
+    finally:
+        _ssh(NEW, "rm -rf /etc/kubernetes")
 
 
 def test_scale_with_a_member_down_joins_the_reset_node_again(api):
