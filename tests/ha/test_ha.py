@@ -283,7 +283,7 @@ def _control_plane_ready(api, host):
 def test_remove_a_control_plane_and_add_it_back(api, endpoint):
     """remove_node.yml takes a control plane out (etcd member, Node, disk,
     API address); scale.yml joins it again; the other nodes are untouched."""
-    vip, _ = endpoint
+    vip = endpoint[0]
     for host in CONTROL_PLANES:  # all back after the test before (it may have failed half-way)
         _wait(lambda h=host: _control_plane_ready(api, h), timeout=300, what=f"{host} Ready")
         _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
@@ -319,8 +319,12 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
              for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
     print(f"scale.yml joined {victim} as a control plane in {added_in:.0f} s; recap {stats}")
     _wait(lambda: _control_plane_ready(api, victim), timeout=300, what=f"{victim} Ready as a control plane")
-    members = _wait(lambda: (lambda ms: ms if len(ms) == len(CONTROL_PLANES) else None)(
-        _etcd_json(keeper, "/v3/cluster/member/list")["members"]), timeout=120, what="3 etcd members")
+
+    def all_members():
+        listed = _etcd_json(keeper, "/v3/cluster/member/list")["members"]
+        return listed if len(listed) == len(CONTROL_PLANES) else None
+
+    members = _wait(all_members, timeout=120, what="3 etcd members")
     for host in CONTROL_PLANES:
         _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
               timeout=180, what=f"etcd on {host} healthy")
