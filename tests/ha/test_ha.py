@@ -309,8 +309,21 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
     assert f" {vip}/" not in _ssh(victim, "ip -4 -o addr show").stdout, f"{victim} still holds {vip}"
     assert api.list_node(_request_timeout=5).items, f"the API through {vip} stopped answering"
 
+    # With an upgrade pending (the inventory names a newer minor than the
+    # cluster runs), scale.yml refuses to add a node whose kubelet would be
+    # newer than the API server, before changing anything.
+    site_args = os.environ.get("LAB_SITE_ARGS", "").split()
+    running = api.read_node(keeper).status.node_info.kubelet_version.lstrip("v")
+    major, minor = running.split(".")[:2]
+    newer = f"{major}.{int(minor) + 1}.0"
+    rc, out = lablib.playbook(INVENTORY, "scale.yml", *site_args, "-e", f"platform_kubernetes_version={newer}")
+    (LOGS / "scale-too-new.log").write_text(out)
+    assert rc == 2, f"scale.yml with a newer minor than the cluster exited {rc}:\n{out[-3000:]}"
+    assert f"the API server runs Kubernetes {running}" in out and "Nothing was changed" in out, out[-3000:]
+    assert _ssh(victim, "test -e /etc/kubernetes/kubelet.conf", check=False).returncode == 1
+
     started = time.monotonic()
-    rc, out = lablib.playbook(INVENTORY, "scale.yml")
+    rc, out = lablib.playbook(INVENTORY, "scale.yml", *site_args)
     (LOGS / "scale-control-plane.log").write_text(out)
     added_in = time.monotonic() - started
     assert rc == 0, out[-4000:]
