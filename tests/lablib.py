@@ -8,6 +8,7 @@ directory of this file on sys.path, so a test imports it as ``lablib``.
 """
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,15 @@ def playbook(inventory, name, *extra, timeout=1800):
     proc = subprocess.run(argv, cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
                           timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output):
+    """The last PLAY RECAP of an ansible-playbook output: {host: {"ok": n, "changed": n, ...}}."""
+    if "PLAY RECAP" not in output:
+        return {}
+    section = output[output.rindex("PLAY RECAP"):]
+    return {host: {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", counts)}
+            for host, counts in re.findall(r"^(\S+)\s+:\s+(.*)$", section, re.M)}
 
 
 def ssh(address, command, check=True, stdin=None, timeout=60):

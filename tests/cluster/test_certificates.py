@@ -113,9 +113,7 @@ def _playbook(*extra):
     done = subprocess.run(argv + list(extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
                           check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    recap = done.stdout[done.stdout.rindex("PLAY RECAP"):]
-    return {host: dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", stats))
-            for host, stats in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+    return lablib.recap(done.stdout)
 
 
 @pytest.fixture(scope="module")

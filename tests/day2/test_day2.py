@@ -24,7 +24,6 @@ Without a lab the module is skipped, unless ND_LAB_REQUIRED is set.
 """
 import os
 import pathlib
-import re
 import subprocess
 import time
 import uuid
@@ -67,11 +66,7 @@ def _playbook(name, *args, log):
                          capture_output=True, text=True, env=env, timeout=1800, check=False)
     seconds = time.monotonic() - started
     (LOGS / log).write_text(run.stdout + run.stderr)
-    stats = {}
-    if "PLAY RECAP" in run.stdout:
-        recap = run.stdout[run.stdout.rindex("PLAY RECAP"):]
-        stats = {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
-                 for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+    stats = lablib.recap(run.stdout)
     print(f"\n{name} {' '.join(args)}: exit {run.returncode} in {seconds:.0f} s; recap {stats}")
     return run, stats
 

@@ -105,6 +105,10 @@ def test_every_control_plane_runs_etcd_and_the_api(api):
         assert health.get("health") == "true", f"etcd member {member['name']} is not healthy: {health}"
 
 
+def _etcd_healthy(host):
+    return _etcd_json(host, "", url="https://127.0.0.1:2379/health").get("health") == "true"
+
+
 def _vip_holder(vip):
     for node in CONTROL_PLANES:
         if f" {vip}/" in _ssh(node, "ip -4 -o addr show", check=False).stdout:
@@ -221,9 +225,7 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
         run = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / "site.yml"), *extra],
                              capture_output=True, text=True, env=env, timeout=1800, check=False)
         (LOGS / "rerun-node-down.log").write_text(run.stdout + run.stderr)
-        recap = run.stdout[run.stdout.rindex("PLAY RECAP"):]
-        stats = {host: dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
-                 for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+        stats = lablib.recap(run.stdout)
         print(f"site.yml with {victim} down: exit {run.returncode} in {time.monotonic() - rerun_started:.0f} s; "
               f"recap {stats}")
         assert run.returncode == 4, f"site.yml exited {run.returncode} (expected 4: a host unreachable)"
@@ -269,7 +271,7 @@ def test_losing_a_control_plane_keeps_the_api_and_the_workloads(api, endpoint):
         return {c.type: c.status for c in node.status.conditions}.get("Ready") == "True"
 
     _wait(victim_ready, timeout=300, what=f"{victim} Ready again")
-    _wait(lambda: _etcd_json(victim, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+    _wait(lambda: _etcd_healthy(victim),
           timeout=300, what=f"etcd on {victim} healthy again")
     api.delete_namespace(namespace)
 
@@ -286,7 +288,7 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
     vip = endpoint[0]
     for host in CONTROL_PLANES:  # all back after the test before (it may have failed half-way)
         _wait(lambda h=host: _control_plane_ready(api, h), timeout=300, what=f"{host} Ready")
-        _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+        _wait(lambda h=host: _etcd_healthy(h),
               timeout=300, what=f"etcd on {host} healthy")
     holder = _vip_holder(vip)
     victim = next(h for h in reversed(CONTROL_PLANES[1:]) if h != holder)
@@ -327,9 +329,7 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
     (LOGS / "scale-control-plane.log").write_text(out)
     added_in = time.monotonic() - started
     assert rc == 0, out[-4000:]
-    recap = out[out.rindex("PLAY RECAP"):]
-    stats = {host: dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
-             for host, line in re.findall(r"^(\S+)\s+:\s+(.*)$", recap, re.M)}
+    stats = lablib.recap(out)
     print(f"scale.yml joined {victim} as a control plane in {added_in:.0f} s; recap {stats}")
     _wait(lambda: _control_plane_ready(api, victim), timeout=300, what=f"{victim} Ready as a control plane")
 
@@ -339,7 +339,7 @@ def test_remove_a_control_plane_and_add_it_back(api, endpoint):
 
     members = _wait(all_members, timeout=120, what="3 etcd members")
     for host in CONTROL_PLANES:
-        _wait(lambda h=host: _etcd_json(h, "", url="https://127.0.0.1:2379/health").get("health") == "true",
+        _wait(lambda h=host: _etcd_healthy(h),
               timeout=180, what=f"etcd on {host} healthy")
     assert sorted(m.get("name", "") for m in members) == CONTROL_PLANES
     assert _ssh(victim, "systemctl is-active keepalived", check=False).stdout.strip() == "active"
