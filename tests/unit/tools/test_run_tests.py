@@ -130,3 +130,60 @@ def test_summary_table_and_final_line():
     assert re.match(r"^yamllint +controller +1\.5 +PASS$", text[2])
     assert re.match(r"^test-ha +lab +1\.5 +FAIL$", text[3])
     assert text[-2].startswith("wall time 12.3 s (the stages add up to 3.0 s)")
+
+
+# The runner end to end on a stand-in Makefile: a controller stage and a lab
+# stage that each wait for the other to start, and a failing stage.
+FAKE_MAKEFILE = """\
+.PHONY: venv collection-link yamllint molecule units build
+venv collection-link:
+\t@true
+yamllint:
+\t@touch controller-started; for i in $$(seq 50); do [ -e lab-started ] && exit 0; sleep 0.1; done; echo 'no lab stage ran alongside'; exit 1
+molecule:
+\t@touch lab-started; for i in $$(seq 50); do [ -e controller-started ] && exit 0; sleep 0.1; done; echo 'no controller stage ran alongside'; exit 1
+units:
+\t@echo 'fatal: [nd-cp1]: FAILED! => boom'; for i in $$(seq 60); do echo "line $$i"; done; exit 3
+build:
+\t@echo built
+"""
+
+
+@pytest.fixture()
+def fake_checkout(tmp_path, monkeypatch):
+    (tmp_path / "Makefile").write_text(FAKE_MAKEFILE, encoding="utf-8")
+    monkeypatch.setattr(run_tests, "ROOT", tmp_path)
+    monkeypatch.setattr(run_tests, "LOG_DIR", tmp_path / "build" / "logs")
+    monkeypatch.delenv("TEST_LANES", raising=False)
+    return tmp_path
+
+
+def test_the_lanes_run_at_the_same_time_and_failures_are_explained(fake_checkout, monkeypatch, capsys):
+    monkeypatch.setenv("STAGES", "yamllint units molecule")
+    assert run_tests.main() == 1
+    out = capsys.readouterr().out
+    assert "===== 3 stage(s): yamllint -> units; at the same time: molecule =====" in out
+    assert "----- units failed (exit code 2); full log: build/logs/units.log -----" in out
+    assert "  fatal: [nd-cp1]: FAILED! => boom" in out
+    assert "  line 60" in out
+    assert re.search(r"^yamllint +controller +[0-9.]+ +PASS$", out, re.MULTILINE)
+    assert re.search(r"^molecule +lab +[0-9.]+ +PASS$", out, re.MULTILINE)
+    assert out.rstrip().endswith("stages: 2 passed, 1 failed")
+    assert (fake_checkout / "build" / "logs" / "units.log").read_text(encoding="utf-8").startswith("fatal: [nd-cp1]")
+
+
+def test_one_lane_runs_the_stages_one_after_another(fake_checkout, monkeypatch, capsys):
+    monkeypatch.setenv("STAGES", "build units")
+    monkeypatch.setenv("TEST_LANES", "1")
+    assert run_tests.main() == 1
+    out = capsys.readouterr().out
+    assert "===== 2 stage(s): units -> build =====" in out
+    assert out.index("===== units: FAIL") < out.index("===== build (controller lane)")
+    assert "[build] built" in out
+    assert out.rstrip().endswith("stages: 1 passed, 1 failed")
+
+
+def test_unknown_stages_are_refused(fake_checkout, monkeypatch, capsys):
+    monkeypatch.setenv("STAGES", "units unitz")
+    assert run_tests.main() == 2
+    assert "error: STAGES names no stage: unitz" in capsys.readouterr().out
