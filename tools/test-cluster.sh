@@ -8,11 +8,8 @@
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
 logs="$root/build/test-cluster"
 mkdir -p "$logs"
@@ -20,13 +17,6 @@ mkdir -p "$logs"
 if [ -z "${LAB_KEEP:-}" ]; then
   trap 'echo "==> test-cluster: removing the lab"; tools/lab.sh down >"$logs/down.log" 2>&1 || true' EXIT
 fi
-
-step() { echo "==> test-cluster: $*"; }
-secs() { echo $(( $(date +%s) - $1 )); }
-
-# Fails unless every host in the recap of the log shows changed=0 and
-# failed=0, unreachable=0.
-recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
 
 # Fresh nodes: a lab left running (by `make lab` or an earlier test) would
 # turn the bootstrap into a rerun.

@@ -17,11 +17,8 @@
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export LAB_TOPOLOGY=ha
 inventory="$root/inventories/lab-ha/hosts.yml"
 from="${HA_FROM_VERSION:-1.35.8}"
@@ -33,9 +30,6 @@ mkdir -p "$logs"
 if [ -z "${LAB_KEEP:-}" ]; then
   trap 'echo "==> test-ha: removing the lab"; tools/lab.sh down >"$logs/down.log" 2>&1 || true' EXIT
 fi
-
-step() { echo "==> test-ha: $*"; }
-secs() { echo $(( $(date +%s) - $1 )); }
 
 # Fresh nodes: a lab left running (by `make lab` or an earlier test) would
 # turn the bootstrap into a rerun.
