@@ -82,8 +82,9 @@ lab-down: venv collection-link ## remove everything the lab created (tools/lab.s
 lab-status: venv collection-link ## show what the lab runs and where (tools/lab.sh status)
 	tools/lab.sh status
 
-bench: venv collection-link ## run the benchmarks on the lab and print figures (tools/bench.sh)
+bench: venv collection-link ## run the benchmarks on the lab and print figures (tools/bench.sh, tools/bench-rerun.sh)
 	tools/bench.sh
+	tools/bench-rerun.sh
 
 clean: ## remove caches, build output and test output
 	rm -rf .cache build collections .ansible tests/output *.tar.gz

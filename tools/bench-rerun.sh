@@ -15,11 +15,8 @@
 # Every topology lives in inventories/<name>. The lab is removed at the end
 # unless LAB_KEEP=1 (then the last topology stays up).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export ANSIBLE_SSH_COMMON_ARGS="-o UserKnownHostsFile=$root/lab/.state/ssh/known_hosts"
 out="$root/build/bench-rerun"
 mkdir -p "$out"
