@@ -9,7 +9,8 @@ source, for each host and group the inventory has. A file named after a
 host or group that does not exist (a typo, a host that was renamed) is
 ignored silently, and so is ``<name>.yml`` when ``<name>`` (or an earlier
 extension) exists too: only the first of ``<name>``, ``<name>.yml``,
-``<name>.yaml``, ``<name>.json`` is read.
+``<name>.yaml``, ``<name>.json`` is read. Entries that look deliberately
+left out (hidden, backups, README, other extensions) are not reported.
 """
 
 import difflib
@@ -33,6 +34,18 @@ def _candidates(entry, extensions):
     return found
 
 
+def _may_be_vars(path, entry, extensions, isdir):
+    """Whether ``entry`` looks meant to be read: a directory, or a file without extension or with a YAML one.
+
+    Hidden entries, editor backups (``~``), README files and files with other
+    extensions (``.bak``, ``.md``, ...) are taken as deliberately left out.
+    """
+    if entry.startswith(".") or entry.endswith("~") or entry.upper().startswith("README"):
+        return False
+    extension = os.path.splitext(entry)[1]
+    return not extension or extension in extensions or isdir(os.path.join(path, entry))
+
+
 def check_inventory_files(directories, groups, hosts, extensions=DEFAULT_EXTENSIONS, listdir=os.listdir,
                           isdir=os.path.isdir):
     """Report the entries of host_vars/ and group_vars/ that Ansible does not read.
@@ -49,7 +62,7 @@ def check_inventory_files(directories, groups, hosts, extensions=DEFAULT_EXTENSI
             path = os.path.join(directory, subdir)
             if not isdir(path):
                 continue
-            entries = sorted(entry for entry in listdir(path) if not entry.startswith(".") and not entry.endswith("~"))
+            entries = sorted(entry for entry in listdir(path) if _may_be_vars(path, entry, extensions, isdir))
             present = set(entries)
             for entry in entries:
                 where = "%s%s/%s" % (shown, subdir, entry)
