@@ -26,7 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[4]
 BAD = ROOT / "tests" / "integration" / "bad_inventories"
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
-SHIPPED = ["lab", "lab-ha", "development", "staging", "production"]
+SHIPPED = ["lab", "lab-ha", "lab-scale", "development", "staging", "production"]
 # What ansible-vault encrypted values would provide in a real staging or production.
 REPLACED_SECRETS = dict((name, "unit-test-secret-%d" % number) for number, name in enumerate(SECRETS))
 
@@ -74,7 +74,7 @@ def test_shipped_inventory_is_valid_once_secrets_are_replaced(environment):
     assert result["summary"]["environment"] == environment.split("-")[0]
 
 
-@pytest.mark.parametrize("environment", ["lab", "lab-ha", "development"])
+@pytest.mark.parametrize("environment", ["lab", "lab-ha", "lab-scale", "development"])
 def test_lab_and_development_accept_the_placeholders(environment):
     assert run_plugin(ROOT / "inventories" / environment / "hosts.yml")["problems"] == []
 
@@ -98,6 +98,7 @@ def test_shipped_topologies():
     assert counts["development"][0] == 1
     assert counts["lab"] == (1, 2)
     assert counts["lab-ha"] == (3, 2)
+    assert counts["lab-scale"] == (1, 3)
 
 
 def test_lab_pins_the_version_and_allows_cgroup_v1():
