@@ -220,8 +220,8 @@ def check_value(spec, value, path="", secret=False, source="the role's argument 
         if kind == "list":
             for index, item in enumerate(converted):
                 if item not in choices:
-                    problems.append(_say(_join(path, index), "%s is not one of %s" % (_shown(item, {}, secret),
-                                                                                  _choice_list(choices))))
+                    text = "%s is not one of %s" % (_shown(item, {}, secret), _choice_list(choices))
+                    problems.append(_say(_join(path, index), text))
         elif converted not in choices:
             problems.append(_say(path, "%s is not one of %s" % (_shown(value, spec, secret), _choice_list(choices))))
         if problems:

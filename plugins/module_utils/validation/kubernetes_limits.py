@@ -130,6 +130,6 @@ def check_limits(settings, node_count, port_range=DEFAULT_NODE_PORT_RANGE):
         elif port_range[0] <= port.parsed <= port_range[1]:
             problems.append(
                 "%s: %s is in the NodePort range %d-%d; kube-proxy opens NodePorts on every node, the control planes "
-                "included, where the API server listens on this port" % (port.head(), show(port.value),
-                                                                          port_range[0], port_range[1]))
+                "included, where the API server listens on this port"
+                % (port.head(), show(port.value), port_range[0], port_range[1]))
     return problems

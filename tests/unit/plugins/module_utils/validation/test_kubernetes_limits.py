@@ -16,8 +16,11 @@ def settings(values):
     return variables.resolve_settings(InventoryView({"all": ["cp1"]}, hostvars))[0]
 
 
-@pytest.mark.parametrize("row", TABLE, ids=lambda row: "%s-%d" % (",".join("%s=%s" % item for item in sorted(row["set"].items())),
-                                                                    row["nodes"]))
+def row_id(row):
+    return "%s-%d" % (",".join("%s=%s" % item for item in sorted(row["set"].items())), row["nodes"])
+
+
+@pytest.mark.parametrize("row", TABLE, ids=row_id)
 def test_limits(row):
     port_range = tuple(row.get("port_range", kubernetes_limits.DEFAULT_NODE_PORT_RANGE))
     assert kubernetes_limits.check_limits(settings(row["set"]), row["nodes"], port_range) == row["problems"]
