@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Limits that kubeadm and the Kubernetes components enforce only when they start.
 
-Without these checks an operator learns of them when ``kubeadm init``
+Without these checks they show up only when ``kubeadm init``
 refuses its configuration or a component crashes on the hosts:
 
 - the service network may have at most 20 host bits (kubeadm and
