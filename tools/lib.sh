@@ -29,3 +29,13 @@ step_name="$(basename "$0" .sh)"
 step() { echo "==> $step_name: $*"; }
 secs() { echo $(( $(date +%s) - $1 )); }
 recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
+
+# ND_MITOGEN=1 runs Ansible with mitogen's strategy (mitogen is in the pinned
+# toolchain): connections and the Python interpreter on each node are kept
+# for the whole run, which about halves a no-op site.yml run on the lab
+# (docs/benchmarks.md). The plain strategy stays the default.
+if [ -n "${ND_MITOGEN:-}" ]; then
+  mitogen_dir="$("$venv/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
+  export ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy"
+  export ANSIBLE_STRATEGY=mitogen_linear
+fi

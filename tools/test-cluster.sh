@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the main job on the lab, as a user would run it:
 #   1. `tools/lab.sh up`: mirror and nodes, then playbooks/site.yml;
-#   2. site.yml again: every host must report changed=0;
+#   2. site.yml again: every host must report changed=0; then once more
+#      with the mitogen strategy (ND_MITOGEN), which must be a no-op too;
 #   3. site.yml --check: changed=0 and no failure on the converged cluster;
 #   4. the lab smoke test and the cluster tests (tests/lab, tests/cluster);
 #   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
@@ -34,6 +35,14 @@ step "second run of site.yml (must change nothing)"
 ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun.log" 2>&1 || { tail -40 "$logs/rerun.log"; exit 1; }
 recap_unchanged "$logs/rerun.log"
 step "second run done in $(secs "$t") s"
+
+t=$(date +%s)
+step "third run of site.yml with the mitogen strategy (ND_MITOGEN=1; must change nothing)"
+mitogen_dir="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
+ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
+  ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun-mitogen.log" 2>&1 || { tail -40 "$logs/rerun-mitogen.log"; exit 1; }
+recap_unchanged "$logs/rerun-mitogen.log"
+step "third run (mitogen) done in $(secs "$t") s"
 
 t=$(date +%s)
 step "site.yml --check --diff on the converged cluster (must change nothing, must not fail)"
