@@ -9,6 +9,8 @@
 #   BENCH_NODE_PREPARE="lab lab-12" tools/bench-rerun.sh         also: no-op
 #       `nodes.yml --tags node_prepare` on those topologies (nodes only
 #       prepared, no cluster), the figure the 12-node target is about
+#   BENCH_MITOGEN=1                                              also: each
+#       no-op run again with the mitogen strategy (ND_MITOGEN)
 #   BENCH_SITE_12=1                                              also: site.yml
 #       on the 12-node topology and its no-op rerun (about 15 min)
 #
@@ -43,6 +45,18 @@ noop_runs() {
       || { echo "$label: run $i changed something:"; python3 tools/recap_unchanged.py "$out/$label-noop-$i.log"; return 1; }
   done
   echo "$label: no-op runs ${times[*]} s -> $(stats "${times[@]}")"
+  if [ -n "${BENCH_MITOGEN:-}" ]; then
+    local mtimes=() dir
+    dir="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
+    for i in $(seq 1 "$runs"); do
+      t=$(now)
+      ANSIBLE_STRATEGY_PLUGINS="$dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear ansible-playbook "$@" \
+        >"$out/$label-noop-mitogen-$i.log" 2>&1 || { tail -30 "$out/$label-noop-mitogen-$i.log"; return 1; }
+      mtimes+=("$(since "$t")")
+      python3 tools/recap_unchanged.py "$out/$label-noop-mitogen-$i.log" >/dev/null || return 1
+    done
+    echo "$label: no-op runs with mitogen ${mtimes[*]} s -> $(stats "${mtimes[@]}")"
+  fi
   sed -n '/^PLAY RECAP/,/^$/p' "$out/$label-noop-$runs.log" | tail -n +2 | grep . \
     | awk '{ok=$3; sub("ok=","",ok); sk=$7; sub("skipped=","",sk); printf "  %s tasks %d (ok %d, skipped %d)\n", $1, ok+sk, ok, sk}'
   grep -E ' -+ [0-9.]+s$' "$out/$label-noop-$runs.log" | awk '{t=$NF; sub("s$", "", t); print t "\t" $0}' \
