@@ -16,7 +16,11 @@ What is not counted, and why: traffic inside the lab network (nodes, mirror,
 the host as gateway) and the host's own traffic. Counted apart: the nodes'
 apt traffic to the mirror, and their name lookups to the resolvers of their
 /etc/resolv.conf (the site's DNS, which apt needs for the mirror's name),
-except lookups that ask for an NTP pool name: those count as leaving.
+except lookups that ask for an NTP pool name: those count as leaving; and
+packets to the cluster's own pod and service networks (--internal), which a
+node routes to its default gateway while its kube-proxy rules for a Service
+address do not exist yet (seen during the bootstrap: the API Service
+10.96.0.1:443); they never reach anything outside the lab.
 """
 import argparse
 import ipaddress
@@ -65,13 +69,18 @@ def nameservers(resolv_conf):
     return out
 
 
-def rules(network, excluded, resolvers=()):
+def rules(network, excluded, resolvers=(), internal=()):
     """The iptables rules of the chain, in order (arguments after `-A ND_EGRESS`).
 
     Name lookups to the nodes' own resolvers (the site's DNS) are counted
     apart, except those that ask for an NTP pool: those count as leaving.
     """
     out = [["-d", address, "-m", "comment", "--comment", "nd-excluded", "-j", "RETURN"] for address in excluded]
+    # Multicast (VRRP of keepalived, 224.0.0.18) is bridged on the lab network
+    # itself and never routed out.
+    out.append(["-d", "224.0.0.0/4", "-m", "comment", "--comment", "nd-multicast", "-j", "RETURN"])
+    for cidr in internal:
+        out.append(["-d", cidr, "-m", "comment", "--comment", "nd-internal", "-j", "RETURN"])
     for address in resolvers:
         out.append(["-d", address, "-p", "udp", "--dport", "53", "-m", "string", "--algo", "bm", "--string", "ntp",
                     "-m", "comment", "--comment", "nd-ntp-lookup", "-j", "RETURN"])
@@ -95,7 +104,7 @@ def iptables(*args, check=True):
 
 def parse_counters(listing):
     """{'excluded': {address: packets}, 'counted': packets} from `iptables -L ND_EGRESS -v -x -n`."""
-    excluded, counted, dns = {}, 0, 0
+    excluded, counted, dns, internal = {}, 0, 0, 0
     for line in listing.splitlines():
         fields = line.split()
         if len(fields) < 9 or not fields[0].isdigit():
@@ -107,7 +116,9 @@ def parse_counters(listing):
             counted += packets
         elif "nd-dns" in line:
             dns += packets
-    return {"excluded": excluded, "counted": counted, "dns": dns}
+        elif "nd-internal" in line:
+            internal += packets
+    return {"excluded": excluded, "counted": counted, "dns": dns, "internal": internal}
 
 
 def node_sources(node):
@@ -124,14 +135,14 @@ def start(args):
     excluded = resolve(hosts)
     resolvers = [a for a in nameservers(resolv) if ipaddress.ip_address(a) not in ipaddress.ip_network(args.network)]
     iptables("-N", CHAIN)
-    for rule in rules(args.network, excluded, resolvers):
+    for rule in rules(args.network, excluded, resolvers, args.internal):
         if "nd-counted" in rule:
             iptables("-A", CHAIN, *LOG_RULE, check=False)
         iptables("-A", CHAIN, *rule)
     iptables("-I", *jump(args.network)[:1], "1", *jump(args.network)[1:])
     STATE.parent.mkdir(parents=True, exist_ok=True)
     STATE.write_text(json.dumps({"network": args.network, "mirror_hosts": hosts, "excluded": excluded,
-                                 "resolvers": resolvers}) + "\n")
+                                 "resolvers": resolvers, "internal": args.internal}) + "\n")
     print(f"egress counter on: packets from {args.network} to outside it are counted; "
           f"apt mirror {', '.join(hosts) or '(none)'} ({', '.join(excluded) or 'unresolved'}) and name lookups "
           f"to the nodes' resolvers ({', '.join(resolvers) or 'none'}) counted apart")
@@ -145,7 +156,9 @@ def report(_args):
     print(f"egress from {state['network']}: {counts['counted']} packet(s) to addresses outside the lab network "
           f"and the apt mirror; {mirror} packet(s) to the apt mirror ({', '.join(state['mirror_hosts'])}); "
           f"{counts['dns']} name lookup packet(s) to the nodes' resolvers ({', '.join(state['resolvers'])}), "
-          "none of them for an NTP pool")
+          "none of them for an NTP pool; "
+          f"{counts['internal']} packet(s) to the cluster's own networks ({', '.join(state['internal'])}) "
+          "before a node translated them")
     if counts["counted"]:
         lines = subprocess.run(["journalctl", "-k", "--no-pager", "-g", "nd-egress"], capture_output=True,
                                text=True, check=False).stdout.splitlines()
@@ -176,6 +189,9 @@ def main(argv=None):
     first = sub.add_parser("start")
     first.add_argument("--network", required=True, help="the lab network, for example 10.210.0.0/24")
     first.add_argument("--node", required=True, help="address of a lab node whose apt sources name the mirror")
+    first.add_argument("--internal", action="append", default=[], metavar="CIDR",
+                       help="a network of the cluster itself (pod or service network): packets to it are counted "
+                            "apart (a node sends to a Service address before its kube-proxy rules exist)")
     sub.add_parser("report")
     sub.add_parser("stop")
     args = parser.parse_args(argv)

@@ -39,7 +39,8 @@ step "lab nodes up in $(secs "$t") s"
 # Nothing may leave the site while site.yml installs fresh nodes: every
 # packet routed from the lab network to outside it is counted, except the
 # Debian mirror the nodes use and their name lookups (tools/egress_counter.py).
-python3 tools/egress_counter.py start --network 10.210.0.0/24 --node 10.210.0.11
+python3 tools/egress_counter.py start --network 10.210.0.0/24 --node 10.210.0.11 \
+  --internal 10.244.0.0/16 --internal 10.96.0.0/12
 export ANSIBLE_SSH_COMMON_ARGS="-o UserKnownHostsFile=$root/lab/.state/ssh/known_hosts"
 t=$(date +%s)
 step "site.yml on the fresh nodes (log: $logs/site.log)"

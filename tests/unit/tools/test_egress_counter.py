@@ -51,9 +51,16 @@ def test_jump_only_for_traffic_leaving_the_network():
 
 
 @pytest.mark.parametrize("listing,expected", [
-    (LISTING, {"excluded": {"192.0.2.10": 120, "192.0.2.11": 0}, "counted": 3, "dns": 0}),
-    (LISTING + DNS, {"excluded": {"192.0.2.10": 120, "192.0.2.11": 0}, "counted": 5, "dns": 40}),
-    ("Chain ND_EGRESS (1 references)\n", {"excluded": {}, "counted": 0, "dns": 0}),
+    (LISTING, {"excluded": {"192.0.2.10": 120, "192.0.2.11": 0}, "counted": 3, "dns": 0, "internal": 0}),
+    (LISTING + DNS, {"excluded": {"192.0.2.10": 120, "192.0.2.11": 0}, "counted": 5, "dns": 40, "internal": 0}),
+    ("Chain ND_EGRESS (1 references)\n", {"excluded": {}, "counted": 0, "dns": 0, "internal": 0}),
 ])
 def test_parse_counters(listing, expected):
     assert egress.parse_counters(listing) == expected
+
+
+def test_internal_networks_are_counted_apart():
+    rules = egress.rules("10.210.0.0/24", [], [], ["10.96.0.0/12"])
+    assert ["-d", "10.96.0.0/12", "-m", "comment", "--comment", "nd-internal", "-j", "RETURN"] in rules
+    listing = "       7      420 RETURN     0    --  *      *       0.0.0.0/0            10.96.0.0/12         /* nd-internal */\n"
+    assert egress.parse_counters(listing)["internal"] == 7
