@@ -26,8 +26,8 @@ LISTING = """Chain ND_EGRESS (1 references)
 
 
 DNS = ("       2      130 RETURN     17   --  *      *       0.0.0.0/0            10.255.255.53        "
-       'udp dpt:53 STRING match  "ntp" ALGO name bm TO 65535 /* nd-ntp-lookup */\n') + """      40     2600 RETURN     0    --  *      *       0.0.0.0/0            10.255.255.53        /* nd-dns */
-"""
+       'udp dpt:53 STRING match  "ntp" ALGO name bm TO 65535 /* nd-ntp-lookup */\n'
+       "      40     2600 RETURN     0    --  *      *       0.0.0.0/0            10.255.255.53        /* nd-dns */\n")
 
 
 def test_nameservers():
