@@ -12,10 +12,38 @@ copies lose their modification times.
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
 import json
 import os
 import re
+import time
+
+# One backup at a time on a node: the scheduled run (the timer's script) and
+# a run of the playbook take this lock, so that neither prunes or ships a
+# snapshot the other is writing or moving.
+LOCK_FILE = "/run/lock/nd-etcd-backup.lock"
+LOCK_TIMEOUT = 900
+
+
+def take_lock(path=LOCK_FILE, timeout=LOCK_TIMEOUT):
+    """Hold the node's backup lock until the process ends; return its file descriptor.
+
+    Raises SnapshotError when another backup holds it for ``timeout`` seconds.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(handle)
+                raise SnapshotError("another etcd backup on this node has held %s for %d s" % (path, timeout))
+            time.sleep(1)
+
 
 NAME_RE = re.compile(r"^etcd-(?P<host>.+)-(?P<stamp>[0-9]{8}T[0-9]{6}Z)\.db$")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"

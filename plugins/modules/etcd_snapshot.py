@@ -17,6 +17,9 @@ description:
     the directory is created with mode 0700). A C(<name>.sha256) file next to it holds its digest in
     C(sha256sum) format, so that copies can be checked anywhere. Old snapshots are then pruned by
     O(retention) and O(keep). Saving always reports C(changed), since every run adds a snapshot.
+  - Saving takes the node's backup lock C(/run/lock/nd-etcd-backup.lock) first, as the scheduled backup of
+    the role C(normaldance.platform.cluster_etcd_backup) does, and waits up to 15 minutes for it, so that a
+    snapshot is never pruned or copied while another run handles it.
   - A snapshot is verified with C(etcdutl snapshot status -w json) (hash, revision, number of keys, size)
     and by checking the SHA-256 trailer etcd appends to each snapshot, the check C(etcdutl snapshot
     restore) makes. A new snapshot that fails either check is deleted and the task fails.
@@ -193,6 +196,7 @@ from ansible_collections.normaldance.platform.plugins.module_utils.duration impo
 from ansible_collections.normaldance.platform.plugins.module_utils.etcd_snapshot import (
     SnapshotError,
     check_trailer,
+    take_lock,
     file_sha256,
     list_snapshots,
     parse_status,
@@ -337,6 +341,11 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
     if params["state"] == "present":
+        if not module.check_mode:
+            try:
+                take_lock()  # held until the module exits
+            except SnapshotError as exc:
+                module.fail_json(msg=str(exc))
         save(module, params, now)
 
     etcdutl = find_binary(module, "etcdutl", params["etcdutl_path"])
