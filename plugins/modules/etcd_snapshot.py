@@ -96,6 +96,12 @@ options:
     description: The etcdutl binary, by name or by full path.
     type: path
     default: etcdutl
+  lock_file:
+    description:
+      - The node's backup lock, taken before a snapshot is saved (O(state=present)) and shared with the
+        scheduled backup of the role C(normaldance.platform.cluster_etcd_backup).
+    type: path
+    default: /run/lock/nd-etcd-backup.lock
 requirements:
   - etcdctl and etcdutl on the node (role C(normaldance.platform.cluster_etcd_backup) installs them).
 seealso:
@@ -196,6 +202,7 @@ from ansible_collections.normaldance.platform.plugins.module_utils.duration impo
 from ansible_collections.normaldance.platform.plugins.module_utils.etcd_snapshot import (
     SnapshotError,
     check_trailer,
+    LOCK_FILE,
     take_lock,
     file_sha256,
     list_snapshots,
@@ -333,6 +340,7 @@ def main():
             key=dict(type="path", default="/etc/kubernetes/pki/etcd/healthcheck-client.key", no_log=False),
             etcdctl_path=dict(type="path", default="etcdctl"),
             etcdutl_path=dict(type="path", default="etcdutl"),
+            lock_file=dict(type="path", default=LOCK_FILE),
         ),
         required_if=[("state", "verified", ["path"])],
         supports_check_mode=True,
@@ -341,12 +349,17 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
     if params["state"] == "present":
+        lock = None
         if not module.check_mode:
             try:
-                take_lock()  # held until the module exits
+                lock = take_lock(params["lock_file"])
             except SnapshotError as exc:
                 module.fail_json(msg=str(exc))
-        save(module, params, now)
+        try:
+            save(module, params, now)
+        finally:
+            if lock is not None:
+                os.close(lock)
 
     etcdutl = find_binary(module, "etcdutl", params["etcdutl_path"])
     if params["state"] == "verified":

@@ -11,6 +11,7 @@ import hashlib
 import os
 import pathlib
 import stat
+import time
 
 import pytest
 
@@ -54,7 +55,8 @@ def etcdctl_writes(trailer="good"):
 
 
 def args(directory, **extra):
-    base = dict(dir=str(directory), host="nd-cp1")
+    lock = pathlib.Path(str(directory)).parent / "nd-etcd-backup.lock"
+    base = dict(dir=str(directory), host="nd-cp1", lock_file=str(lock))
     base.update(extra)
     return base
 
@@ -126,6 +128,27 @@ def test_check_trailer_refuses_a_damaged_file(tmp_path):
 
 
 # ---------------------------------------------------------------- state=present
+
+def test_the_backup_lock_waits_for_the_other_run_then_fails(tmp_path):
+    lock = tmp_path / "run" / "nd-etcd-backup.lock"
+    held = snaputil.take_lock(str(lock))
+    try:
+        started = time.monotonic()
+        with pytest.raises(snaputil.SnapshotError, match="another etcd backup on this node has held"):
+            snaputil.take_lock(str(lock), timeout=1)
+        assert time.monotonic() - started >= 1
+    finally:
+        os.close(held)
+    os.close(snaputil.take_lock(str(lock), timeout=1))
+
+
+def test_save_releases_the_backup_lock(monkeypatch, tmp_path):
+    directory = tmp_path / "backup"
+    script = [(("etcdctl",), etcdctl_writes()), (("etcdutl", "snapshot", "status"), STATUS_OK)]
+    result, failed, _commands = run_module(monkeypatch, etcd_snapshot.main, args(directory), script)
+    assert not failed, result
+    os.close(snaputil.take_lock(str(tmp_path / "nd-etcd-backup.lock"), timeout=1))
+
 
 def test_save_writes_a_verified_private_snapshot(monkeypatch, tmp_path):
     directory = tmp_path / "backup"
