@@ -87,6 +87,8 @@ options:
     description: Whether to verify the mirror's TLS certificate for C(https) URLs.
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 """
 
 EXAMPLES = r"""
