@@ -3,8 +3,8 @@
 # expects (ansible_collections/<namespace>/<name>), with the offline pip
 # bootstrap stand-in in place. Usage: tools/ansible-test.sh sanity [args]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${VENV:-$root/.venv}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/normaldance-ansible-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/normaldance/platform
@@ -19,7 +19,7 @@ PY
 )
 mkdir -p ~/.ansible/test/cache
 for v in $pip_versions; do
-  cp "$root/tools/get_pip_standin.py" ~/.ansible/test/cache/get_pip_${v//./_}.py
+  cp "$root/tools/get_pip_standin.py" ~/.ansible/test/cache/"get_pip_${v//./_}.py"
 done
 
 # Copy only what git tracks (plus new, not ignored files), as a clean clone has.

@@ -11,11 +11,8 @@
 # Upgrade figures (per node, probe failures) come from tools/test-ha.sh.
 # The lab is removed first and at the end (set LAB_KEEP=1 to keep it).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
 out="$root/build/bench"
 mkdir -p "$out"

@@ -3,11 +3,10 @@
 # (meta/, plugins/, roles/, playbooks/) and nothing that build_ignore must
 # keep out (inventories, tests, lab data, caches, virtual environments).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-venv=${VENV:-$root/.venv}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 out=$root/build/dist
 rm -rf "$out"; mkdir -p "$out"
-cd "$root"
 "$venv/bin/ansible-galaxy" collection build --force --output-path "$out" .
 tarball=$(ls "$out"/normaldance-platform-*.tar.gz)
 listing=$(tar -tzf "$tarball")

@@ -5,7 +5,7 @@
 set -u
 for v in 3.14 3.13 3.12 3.11; do
   for cand in "python$v" /usr/bin/python$v /usr/local/bin/python$v \
-              "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v*/bin/python$v; do
+              "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v"; do
     [ -n "$cand" ] || continue
     if "$cand" -c 'import sys, venv, ensurepip' >/dev/null 2>&1; then
       "$cand" -c 'import sys; print(sys.executable)'

@@ -8,15 +8,11 @@
 # The scenarios share extensions/molecule/config.yml and run on the lab node
 # image; it is built here when missing (lab/node-image/build.sh, cached).
 set -euo pipefail
-
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Molecule finds collection scenarios and the shared config.yml only when it
-# runs from the collection root (the directory holding galaxy.yml).
-cd "$root"
-venv="${VENV:-$root/.venv}"
-
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# runs from the collection root (the directory holding galaxy.yml): lib.sh
+# makes it the working directory.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: the Molecule instances are rootful podman containers: run as root" >&2
@@ -31,7 +27,7 @@ if [ ! -f "$key" ]; then
   ssh-keygen -q -t ed25519 -N '' -C normaldance-lab -f "$key"
 fi
 if ! grep -q '^runtime *= *"runc"' /etc/containers/containers.conf 2>/dev/null; then
-  echo "==> molecule: configuring host podman (lab/playbooks/vars/lab.yml)"
+  step "configuring host podman (lab/playbooks/vars/lab.yml)"
   ansible-playbook "$root/lab/playbooks/host.yml"
 fi
 "$root/lab/node-image/build.sh" --authorized-key "$key.pub" | grep -v '^RESULT='
@@ -45,5 +41,5 @@ else
     molecule test -s "$scenario" || rc=$?
   done
 fi
-echo "==> molecule: finished in $(( $(date +%s) - start )) s, exit code $rc"
+step "finished in $(secs "$start") s, exit code $rc"
 exit "$rc"

@@ -1,32 +1,30 @@
 #!/usr/bin/env bash
 # End-to-end test of the main job on the lab, as a user would run it:
-#   1. `tools/lab.sh up`: mirror and nodes, then playbooks/site.yml;
-#   2. site.yml again: every host must report changed=0;
+#   1. `tools/lab.sh up`: mirror and nodes, then playbooks/site.yml, while
+#      the packets leaving the lab network are counted (0 allowed besides
+#      the Debian mirror and name lookups: tools/egress_counter.py);
+#   2. site.yml again: every host must report changed=0; then once more
+#      with the mitogen strategy (ND_MITOGEN), which must be a no-op too;
 #   3. site.yml --check: changed=0 and no failure on the converged cluster;
 #   4. the lab smoke test and the cluster tests (tests/lab, tests/cluster);
 #   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
 logs="$root/build/test-cluster"
 mkdir -p "$logs"
 
-if [ -z "${LAB_KEEP:-}" ]; then
-  trap 'echo "==> test-cluster: removing the lab"; tools/lab.sh down >"$logs/down.log" 2>&1 || true' EXIT
-fi
-
-step() { echo "==> test-cluster: $*"; }
-secs() { echo $(( $(date +%s) - $1 )); }
-
-# Fails unless every host in the recap of the log shows changed=0 and
-# failed=0, unreachable=0.
-recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
+cleanup() {
+  python3 "$root/tools/egress_counter.py" stop >/dev/null 2>&1 || true
+  if [ -z "${LAB_KEEP:-}" ]; then
+    echo "==> test-cluster: removing the lab"
+    tools/lab.sh down >"$logs/down.log" 2>&1 || true
+  fi
+}
+trap cleanup EXIT
 
 # Fresh nodes: a lab left running (by `make lab` or an earlier test) would
 # turn the bootstrap into a rerun.
@@ -34,16 +32,36 @@ step "removing any lab left running"
 tools/lab.sh down >"$logs/down-before.log" 2>&1 || { tail -20 "$logs/down-before.log"; exit 1; }
 
 t=$(date +%s)
-step "bringing up the lab and running site.yml (log: $logs/up.log)"
-tools/lab.sh up >"$logs/up.log" 2>&1 || { tail -40 "$logs/up.log"; exit 1; }
-step "lab up and site.yml done in $(secs "$t") s"
+step "bringing up the lab nodes (log: $logs/up.log)"
+LAB_SKIP_SITE=1 tools/lab.sh up >"$logs/up.log" 2>&1 || { tail -40 "$logs/up.log"; exit 1; }
+step "lab nodes up in $(secs "$t") s"
 
+# Nothing may leave the site while site.yml installs fresh nodes: every
+# packet routed from the lab network to outside it is counted, except the
+# Debian mirror the nodes use and their name lookups (tools/egress_counter.py).
+python3 tools/egress_counter.py start --network 10.210.0.0/24 --node 10.210.0.11 \
+  --internal 10.244.0.0/16 --internal 10.96.0.0/12
 export ANSIBLE_SSH_COMMON_ARGS="-o UserKnownHostsFile=$root/lab/.state/ssh/known_hosts"
+t=$(date +%s)
+step "site.yml on the fresh nodes (log: $logs/site.log)"
+ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/site.log" 2>&1 || { tail -40 "$logs/site.log"; exit 1; }
+step "site.yml done in $(secs "$t") s"
+python3 tools/egress_counter.py report
+python3 tools/egress_counter.py stop
+
 t=$(date +%s)
 step "second run of site.yml (must change nothing)"
 ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun.log" 2>&1 || { tail -40 "$logs/rerun.log"; exit 1; }
 recap_unchanged "$logs/rerun.log"
 step "second run done in $(secs "$t") s"
+
+t=$(date +%s)
+step "third run of site.yml with the mitogen strategy (ND_MITOGEN=1; must change nothing)"
+mitogen_dir="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
+ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
+  ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun-mitogen.log" 2>&1 || { tail -40 "$logs/rerun-mitogen.log"; exit 1; }
+recap_unchanged "$logs/rerun-mitogen.log"
+step "third run (mitogen) done in $(secs "$t") s"
 
 t=$(date +%s)
 step "site.yml --check --diff on the converged cluster (must change nothing, must not fail)"

@@ -20,11 +20,8 @@
 #      ND_UPGRADE_MAX_PROBE_FAILURES (default 0) fail the test.
 # It never creates or removes the lab. LAB_KEEP=1 keeps the test workload.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-venv="${VENV:-$root/.venv}"
-export PATH="$venv/bin:$PATH"
-export ANSIBLE_CONFIG="$root/ansible.cfg"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
 kubeconfig="$(dirname "$inventory")/artifacts/admin.conf"
 from="${FROM_VERSION:-1.35.8}"
@@ -38,12 +35,7 @@ export ANSIBLE_SSH_COMMON_ARGS="-o UserKnownHostsFile=$root/lab/.state/ssh/known
 probe=(python tools/upgrade_probe.py)
 playbook=(ansible-playbook -i "$inventory" playbooks/upgrade.yml -e "platform_kubernetes_version=$to")
 
-step() { echo "==> test-upgrade: $*"; }
-secs() { echo $(( $(date +%s) - $1 )); }
-fail() { echo "==> test-upgrade: FAILED: $*"; exit 1; }
-
-# Every host in the recap of the log shows changed=0 failed=0 unreachable=0.
-recap_unchanged() { python3 "$root/tools/recap_unchanged.py" "$1"; }
+fail() { step "FAILED: $*"; exit 1; }
 
 # A refused run: fails, names what it must, and leaves the cluster as it was.
 refused() {

@@ -12,7 +12,7 @@ outside the checkout, so that clean clones reuse it. A component is rebuilt only
 when its recipe changes: its stamp records a hash of the pinned versions, the
 recipe code and the Go toolchain.
 
-Usage: build.py [--only NAME ...] [--list] [--verify] [--force] [--keep-base]
+Usage: build.py [--only NAME ...] [--kubernetes VERSION ...] [--list] [--verify] [--force] [--keep-base]
 """
 
 from __future__ import annotations
@@ -891,6 +891,9 @@ def verify() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="build only these components")
+    parser.add_argument("--kubernetes", nargs="+", metavar="VERSION",
+                        help="build only these Kubernetes releases (for example 1.36.5); the other "
+                             "components are built as usual")
     parser.add_argument("--list", action="store_true", help="list components and cache state")
     parser.add_argument("--force", action="store_true", help="rebuild even when cached")
     parser.add_argument("--verify", action="store_true",
@@ -941,6 +944,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for comp in table:
             if args.only and comp["name"] not in args.only:
+                continue
+            if (args.kubernetes and comp["name"].startswith("kubernetes-")
+                    and comp["version"].lstrip("v") not in [v.lstrip("v") for v in args.kubernetes]):
+                log(f"{comp['name']} {comp['version']}: not needed now (--kubernetes {' '.join(args.kubernetes)})")
                 continue
             key = recipe_key(comp, gover)
             path = STAMPS / f"{comp['name']}.json"

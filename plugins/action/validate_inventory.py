@@ -3,11 +3,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin normaldance.platform.validate_inventory (documented in plugins/modules)."""
 
+import os
+
+import yaml
+
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import PREFIX
+from ansible_collections.normaldance.platform.plugins.module_utils.validation.argument_specs import RoleSpecs
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import InventoryView, Unreadable, plain
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.runner import validate
 
@@ -15,6 +21,29 @@ ARGUMENT_SPEC = {
     "fail_on_problems": {"type": "bool", "default": True},
     "extra_known_variables": {"type": "list", "elements": "str", "default": []},
 }
+
+# The roles of this collection, next to plugins/ in a checkout and in an
+# installed collection alike.
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_role_specs(roles_dir=ROLES_DIR):
+    """Read meta/argument_specs.yml of every role under ``roles_dir`` into a RoleSpecs."""
+    roles = {}
+    for role in sorted(os.listdir(roles_dir)) if os.path.isdir(roles_dir) else []:
+        for name in ("argument_specs.yml", "argument_specs.yaml"):
+            path = os.path.join(roles_dir, role, "meta", name)
+            if not os.path.isfile(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as stream:
+                    data = yaml.load(stream, Loader=_LOADER) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise AnsibleError("cannot read the argument specs of role %s (%s): %s" % (role, path, exc)) from exc
+            roles[role] = data.get("argument_specs") or {}
+            break
+    return RoleSpecs(roles)
 
 
 def _read(variables, name):
@@ -24,17 +53,56 @@ def _read(variables, name):
         return Unreadable(str(exc).splitlines()[0])
 
 
-def inventory_view(task_vars):
-    """Build an InventoryView from the ``groups`` and ``hostvars`` of a task."""
+def inventory_view(task_vars, role_specs=None):
+    """Build an InventoryView from the ``groups`` and ``hostvars`` of a task.
+
+    It holds ``ansible_host``, the ``platform_*`` variables and, with
+    ``role_specs``, every variable that carries a role's prefix.
+    """
     groups = task_vars.get("groups", {})
     hostvars = task_vars.get("hostvars", {})
     hosts = list(groups.get("all", []))
     collected = {}
     for host in hosts:
         variables = hostvars[host]
-        names = [name for name in variables if name.startswith(PREFIX) or name == "ansible_host"]
+        names = [name for name in variables
+                 if name.startswith(PREFIX) or name == "ansible_host"
+                 or (role_specs is not None and role_specs.role_of(name) is not None)]
         collected[host] = dict((name, _read(variables, name)) for name in names)
     return InventoryView(dict((name, list(members)) for name, members in groups.items()), collected)
+
+
+def inventory_dirs(task_vars):
+    """The directories next to which Ansible reads host_vars/ and group_vars/, with how messages name them.
+
+    They come from ``ansible_inventory_sources`` (the -i arguments), else
+    from the ``inventory_dir`` of the hosts. With one directory, messages
+    name files relative to it; with several, by their full path.
+    """
+    directories = []
+    sources = task_vars.get("ansible_inventory_sources")
+    if sources:
+        for source in sources:
+            if not isinstance(source, str) or ("," in source and not os.path.exists(source)):
+                continue
+            directory = source if os.path.isdir(source) else os.path.dirname(source)
+            directories.append(os.path.realpath(directory))
+    else:
+        hostvars = task_vars.get("hostvars", {})
+        for host in task_vars.get("groups", {}).get("all", []):
+            try:
+                directory = hostvars[host].get("inventory_dir")
+            except AnsibleError:
+                directory = None
+            if isinstance(directory, str) and directory:
+                directories.append(os.path.realpath(directory))
+    unique = []
+    for directory in directories:
+        if directory not in unique and os.path.isdir(directory):
+            unique.append(directory)
+    if len(unique) == 1:
+        return [(unique[0], "")]
+    return [(directory, directory.rstrip(os.sep) + os.sep) for directory in unique]
 
 
 class ActionModule(ActionBase):
@@ -53,7 +121,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="; ".join(validation.error_messages))
             return result
         args = validation.validated_parameters
-        report = validate(inventory_view(task_vars), args["extra_known_variables"])
+        role_specs = load_role_specs()
+        report = validate(inventory_view(task_vars, role_specs), args["extra_known_variables"], role_specs,
+                          inventory_dirs(task_vars), tuple(C.YAML_FILENAME_EXTENSIONS))
         problems = report["problems"]
         result["changed"] = False
         result["problems"] = problems

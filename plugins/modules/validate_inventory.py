@@ -18,8 +18,13 @@ description:
   - 'Hosts: host names are valid Kubernetes node names and unique; node addresses
     (C(platform_node_ip), else C(ansible_host)) are IP addresses, unique, and inside C(platform_node_network).'
   - 'Networks: C(platform_node_network), C(platform_pod_network) and C(platform_service_network) are CIDR networks
-    that do not overlap each other or any node address; C(platform_api_endpoint_address) lies in the node network
-    and is no node address.'
+    of one address family that do not overlap each other or any node address; C(platform_api_endpoint_address) lies
+    in the node network and is no node address.'
+  - 'Kubernetes limits that kubeadm and the components enforce only on the hosts: the service network has at most
+    20 host bits (V(/12) or longer for IPv4, V(/108) for IPv6) and at least 10 addresses; the pod network is IPv4
+    (flannel), at least one node CIDR (V(/24), kubeadm''s default mask size) per node, and at most 16 bits shorter
+    than that mask; C(platform_api_endpoint_port) is not a port of etcd, the kubelet, kube-proxy,
+    kube-controller-manager, kube-scheduler or kube-network-policies, nor in the NodePort range.'
   - 'Kubernetes: C(platform_kubernetes_version) is X.Y.Z within the supported range; with
     C(platform_kubernetes_upgrade_from), no downgrade and at most one minor version per upgrade.'
   - 'Profile: after C(platform_profile_overrides), every replica count meets the minimum of the environment,
@@ -27,6 +32,15 @@ description:
     retention periods and intervals are durations such as V(30d).'
   - 'Secrets: every required secret is set; in staging and production none is the shipped placeholder V(CHANGE_ME).'
   - 'Names: every C(platform_*) variable is a known one; a misspelt name is reported with the closest known name.'
+  - 'Role variables: every variable with a role''s prefix that the inventory sets, on any host, is checked against
+    the options of all entry points of that role''s C(meta/argument_specs.yml), read from the collection when the
+    check runs (so roles added later are covered): type, choices, list elements, nested options and required keys.
+    What Ansible''s own role argument validation refuses is always refused. A name that is no option of its role is
+    reported with the closest option.'
+  - 'Role rules: the checks of the roles'' preflight tasks that need no host (node label keys and values and taints,
+    the etcd backup target, durations, versions, endpoints, registries, sysctl values and the like) run here too.'
+  - 'Files: entries of C(host_vars/) and C(group_vars/) next to the inventory that Ansible ignores (no such host or
+    group, or shadowed by another entry of the same name) are reported with their path.'
   - All problems are reported at once, one message per problem, naming the variable, the host or group,
     the value and the rule. The values of secrets are never shown.
   - The group named in a message is the widest group whose hosts all share that value (for example V(group all)
@@ -42,8 +56,8 @@ options:
     default: true
   extra_known_variables:
     description:
-      - Further C(platform_*) variable names to accept, for inventories that carry
-        variables of their own under that prefix.
+      - Further C(platform_*) or role-prefixed variable names to accept, for inventories that carry
+        variables of their own under those prefixes.
     type: list
     elements: str
     default: []

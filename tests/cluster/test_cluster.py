@@ -150,7 +150,16 @@ def test_pods_on_different_workers_reach_each_other(api, namespace, pods):
     assert pods["server"].spec.node_name != pods["allowed"].spec.node_name
     out = _http_get(api, namespace, "allowed", pods["server"].status.pod_ip)
     assert "server" in out and "200" in out, out
-    out = _http_get(api, namespace, "allowed", f"server.{namespace}.svc.cluster.local")
+    # Through the Service name: the name lookup goes through CoreDNS, whose
+    # answers a loaded 2-core lab sometimes delays past the resolver's
+    # timeout; the connection itself must answer once the name resolves.
+    fqdn = f"server.{namespace}.svc.cluster.local"
+
+    def answer():
+        text = _http_get(api, namespace, "allowed", fqdn)
+        return text if "200" in text else ""
+
+    out = _wait(answer, timeout=60, what=f"an answer from {fqdn}")
     assert "server" in out and "200" in out, out
 
 

@@ -64,8 +64,8 @@ def assert_no_host_contacted(output):
     assert recap_hosts(output) == ["localhost"]
 
 
-def test_at_least_25_cases():
-    assert len(CASES) >= 25
+def test_at_least_68_cases():
+    assert len(CASES) >= 68
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -81,7 +81,7 @@ def test_broken_inventory_fails_with_the_exact_messages(case):
     assert_no_host_contacted(run.stdout)
 
 
-@pytest.mark.parametrize("environment", ["lab", "lab-ha", "development"])
+@pytest.mark.parametrize("environment", ["lab", "lab-ha", "lab-scale", "development"])
 def test_shipped_inventory_passes(environment):
     run = run_validate(ROOT / "inventories" / environment / "hosts.yml")
     assert run.returncode == 0, run.stdout

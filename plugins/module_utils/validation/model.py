@@ -116,6 +116,27 @@ class InventoryView:
         return sorted(names)
 
 
+class Findings:
+    """Messages about variables, each kept with the hosts it applies to.
+
+    ``add`` may be called once per host (or per group of hosts); the same
+    text about the same variable is reported once, naming the place that
+    holds all of its hosts as ``InventoryView.label`` does.
+    """
+
+    def __init__(self):
+        self._hosts = {}
+
+    def add(self, name, hosts, text):
+        """Record that ``text`` holds for the variable ``name`` on ``hosts``."""
+        found = self._hosts.setdefault((name, text), [])
+        found.extend(host for host in hosts if host not in found)
+
+    def messages(self, view):
+        """Return ``<name> (<place>): <text>`` for each finding, in the order they were first added."""
+        return ["%s (%s): %s" % (name, view.label(hosts), text) for (name, text), hosts in self._hosts.items()]
+
+
 class Setting:
     """The resolved value of one cluster-wide variable."""
 

@@ -6,6 +6,7 @@ ansible-playbook loads them; each case's expected.txt holds the exact
 messages, in order.
 """
 import pathlib
+import shutil
 from unittest.mock import MagicMock, patch
 
 import pytest
@@ -15,14 +16,17 @@ from ansible.playbook.play_context import PlayContext
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.normaldance.platform.plugins.action.validate_inventory import ActionModule
+from ansible.errors import AnsibleError
+
+from ansible_collections.normaldance.platform.plugins.action.validate_inventory import (
+    ROLES_DIR, ActionModule, inventory_dirs, load_role_specs)
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import SECRETS
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 BAD = ROOT / "tests" / "integration" / "bad_inventories"
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
-SHIPPED = ["lab", "lab-ha", "development", "staging", "production"]
+SHIPPED = ["lab", "lab-ha", "lab-scale", "development", "staging", "production"]
 # What ansible-vault encrypted values would provide in a real staging or production.
 REPLACED_SECRETS = dict((name, "unit-test-secret-%d" % number) for number, name in enumerate(SECRETS))
 
@@ -48,8 +52,8 @@ def run_plugin(inventory, args=None, extra_vars=None):
     return result
 
 
-def test_there_are_at_least_25_cases():
-    assert len(CASES) >= 25
+def test_there_are_at_least_68_cases():
+    assert len(CASES) >= 68
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -70,7 +74,7 @@ def test_shipped_inventory_is_valid_once_secrets_are_replaced(environment):
     assert result["summary"]["environment"] == environment.split("-")[0]
 
 
-@pytest.mark.parametrize("environment", ["lab", "lab-ha", "development"])
+@pytest.mark.parametrize("environment", ["lab", "lab-ha", "lab-scale", "development"])
 def test_lab_and_development_accept_the_placeholders(environment):
     assert run_plugin(ROOT / "inventories" / environment / "hosts.yml")["problems"] == []
 
@@ -94,6 +98,7 @@ def test_shipped_topologies():
     assert counts["development"][0] == 1
     assert counts["lab"] == (1, 2)
     assert counts["lab-ha"] == (3, 2)
+    assert counts["lab-scale"] == (1, 3)
 
 
 def test_lab_pins_the_version_and_allows_cgroup_v1():
@@ -127,3 +132,54 @@ def test_variables_that_cannot_be_templated_are_reported():
     assert result["problems"][0].startswith("platform_image_repository (group all): ")
     assert result["problems"] == [
         "platform_image_repository (group all): its template cannot be rendered ('undefined_mirror_host' is undefined)"]
+
+
+def test_role_specs_are_read_from_the_collection_next_to_the_plugin():
+    assert pathlib.Path(ROLES_DIR).resolve() == (ROOT / "roles").resolve()
+    specs = load_role_specs()
+    assert specs.roles == sorted(path.parent.parent.name for path in (ROOT / "roles").glob("[!_]*/meta/argument_specs.yml"))
+    assert specs.role_of("cluster_nodes_labels") == "cluster_nodes"
+
+
+def test_a_role_added_later_is_validated_without_new_code(tmp_path):
+    (tmp_path / "app_cache" / "meta").mkdir(parents=True)
+    (tmp_path / "app_cache" / "meta" / "argument_specs.yml").write_text(
+        "argument_specs:\n  main:\n    options:\n      app_cache_size:\n        type: int\n")
+    (tmp_path / "no_specs" / "meta").mkdir(parents=True)
+    specs = load_role_specs(str(tmp_path))
+    assert specs.roles == ["app_cache"]
+    assert specs.specs_of("app_cache_size") == [{"type": "int"}]
+
+
+def test_unreadable_argument_specs_fail_clearly(tmp_path):
+    (tmp_path / "broken" / "meta").mkdir(parents=True)
+    (tmp_path / "broken" / "meta" / "argument_specs.yml").write_text("argument_specs: [unclosed\n")
+    with pytest.raises(AnsibleError, match="cannot read the argument specs of role broken"):
+        load_role_specs(str(tmp_path))
+
+
+def test_inventory_directories(tmp_path):
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "hosts.yml").write_text("---\n")
+    (tmp_path / "extra").mkdir()
+    one = str(tmp_path / "prod" / "hosts.yml")
+    assert inventory_dirs({"ansible_inventory_sources": [one]}) == [(str((tmp_path / "prod").resolve()), "")]
+    assert inventory_dirs({"ansible_inventory_sources": [str(tmp_path / "prod"), one, "cp1,w1,"]}) == [
+        (str((tmp_path / "prod").resolve()), "")]
+    both = inventory_dirs({"ansible_inventory_sources": [one, str(tmp_path / "extra")]})
+    assert [shown for _directory, shown in both] == [str((tmp_path / name).resolve()) + "/" for name in ("prod", "extra")]
+    hostvars = {"cp1": {"inventory_dir": str(tmp_path / "prod")}, "w1": {"inventory_dir": str(tmp_path / "prod")}}
+    assert inventory_dirs({"groups": {"all": ["cp1", "w1"]}, "hostvars": hostvars}) == [
+        (str((tmp_path / "prod").resolve()), "")]
+    assert inventory_dirs({}) == []
+
+
+def test_ignored_files_are_found_next_to_the_inventory(tmp_path):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "development", inventory)
+    (inventory / "host_vars").mkdir()
+    (inventory / "host_vars" / "development-w3.yml").write_text("---\ncluster_nodes_labels: {}\n")
+    result = run_plugin(inventory / "hosts.yml")
+    assert result["problems"] == [
+        "host_vars/development-w3.yml: the inventory has no host development-w3; did you mean development-w2? Ansible "
+        "silently ignores host_vars/<name> when <name> is not a host of the inventory"]

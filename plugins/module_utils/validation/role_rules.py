@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright: NORMALDANCE platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules of the roles' preflight tasks that need no host, checked on the controller.
+
+Each role's ``tasks/preflight.yml`` (and ``cluster_nodes``' label task)
+asserts these rules again on the hosts, so that a role used on its own is
+protected too; here they are checked for every host at once, before any
+host is contacted. Only values the inventory sets are checked (the
+defaults of the roles are valid), and only values that passed their
+argument spec (see ``argument_specs``).
+"""
+
+import difflib
+import re
+
+from ansible_collections.normaldance.platform.plugins.module_utils import duration, networks
+from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import Findings, Unreadable, show
+
+_DURATION_RULE = "use whole numbers with the units s, m, h, d or w, such as 12h or 30d"
+_TIME_SPAN = re.compile(r"[0-9]+([a-z]+)?( ?[0-9]+[a-z]+)*")
+_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
+_KUBERNETES_RELEASE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?")
+_CONTAINERD_RELEASE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?")
+_HOST_PORT = re.compile(r"[^:]+:[0-9]+")
+_REGISTRY = re.compile(r"[A-Za-z0-9.-]+(:[0-9]+)?")
+_HTTP_URL = re.compile(r"https?://[^/]+")
+_S3_ENDPOINT = re.compile(r"https?://[^/\s]+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_KEY_PREFIX = re.compile(r"([A-Za-z0-9._-][A-Za-z0-9._/-]*/)?")
+_REGION = re.compile(r"[a-z0-9-]+")
+_SYSCTL_VALUE = re.compile(r"-?[0-9A-Za-z_ .:/-]+")
+# Kubernetes qualified names (label and taint keys) and label values.
+_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_KEY_RULE = ("a key is a name of at most 63 letters, digits, '-', '_' and '.' that starts and ends with a letter "
+             "or digit, optionally after a DNS subdomain prefix and '/', such as normaldance.io/pool")
+_VALUE_RULE = ("a value is empty or at most 63 letters, digits, '-', '_' and '.' that starts and ends with a letter "
+               "or digit")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TAINT_KEYS = ("key", "value", "effect")
+
+
+def is_qualified_name(text):
+    """Tell whether ``text`` is a Kubernetes label or taint key (``[prefix/]name``)."""
+    if not isinstance(text, str):
+        return False
+    prefix, _sep, name = text.rpartition("/")
+    if _sep and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
+        return False
+    return len(name) <= 63 and bool(_NAME.fullmatch(name))
+
+
+def is_label_value(text):
+    """Tell whether ``text`` is a Kubernetes label value (empty, or a name of at most 63 characters)."""
+    return isinstance(text, str) and (text == "" or (len(text) <= 63 and bool(_NAME.fullmatch(text))))
+
+
+class HostValues:
+    """The role variables of one host as a rule sees them: the inventory's, else the spec default."""
+
+    def __init__(self, host, values, hostvars, specs, view):
+        self.host = host
+        self.values = values
+        self.hostvars = hostvars
+        self.specs = specs
+        self.view = view
+
+    def is_set(self, name):
+        return name in self.values
+
+    def get(self, name):
+        if name in self.values:
+            return self.values[name]
+        return self.specs.default_of(name)
+
+
+def _duration(value, _host):
+    """A duration as the role's preflight reads it (test normaldance.platform.duration: module_utils/duration.py)."""
+    try:
+        duration.parse_duration(value)
+        return []
+    except duration.DurationError:
+        return ["%s is not a duration longer than zero; %s" % (show(value), _DURATION_RULE)]
+
+
+def _optional_duration(value, host):
+    return [] if value == "" else _duration(value, host)
+
+
+def _absolute_path(value, _host):
+    if value.startswith("/") and len(value) > 1:
+        return []
+    return ["%s is not an absolute path" % show(value)]
+
+
+def _not_negative(value, _host):
+    return [] if value >= 0 else ["%s is negative; it is a number of snapshots, 0 for no limit" % show(value)]
+
+
+def _positive_seconds(value, _host):
+    return [] if value > 0 else ["%s is not a positive number of seconds" % show(value)]
+
+
+def _x_y_z(value, _host):
+    if _VERSION.fullmatch(value):
+        return []
+    return ["%s is not a version of the form X.Y.Z, such as '1.36.0' (without 'v')" % show(value)]
+
+
+def _etcd_version(value, _host):
+    if value == "" or _VERSION.fullmatch(value):
+        return []
+    return ["%s is not an etcd version of the form X.Y.Z, such as '3.6.8' (without 'v'); leave it empty to get "
+            "the one kubeadm runs" % show(value)]
+
+
+def _kubernetes_release(value, _host):
+    if _KUBERNETES_RELEASE.fullmatch(value):
+        return []
+    return ["%s is not a Kubernetes release such as '1.36.0' (without 'v')" % show(value)]
+
+
+def _host_port(value, _host):
+    if _HOST_PORT.fullmatch(value):
+        return []
+    return ["%s is not of the form host:port, such as '192.0.2.10:6443'" % show(value)]
+
+
+def _http_url(value, _host):
+    if _HTTP_URL.match(value):
+        return []
+    return ["%s is not an http:// or https:// URL" % show(value)]
+
+
+def _time_span(value, _host):
+    if _TIME_SPAN.fullmatch(value):
+        return []
+    return ["%s is not a systemd time span such as 2h or 30min" % show(value)]
+
+
+def _calendar(value, _host):
+    if value.strip():
+        return []
+    return ["%s is empty; give a systemd calendar expression such as '*-*-* 03:00:00'" % show(value)]
+
+
+def _ip_address(value, _host):
+    try:
+        networks.parse_address(value)
+        return []
+    except networks.AddressError:
+        return ["%s is not an IP address" % show(value)]
+
+
+def _router_id(value, _host):
+    if 1 <= value <= 255:
+        return []
+    return ["%s is not a VRRP router id; it must be a whole number from 1 to 255" % show(value)]
+
+
+def _ipv4_network(value, _host):
+    try:
+        if networks.parse_network(value).version == 4:
+            return []
+    except networks.AddressError:
+        pass
+    return ["%s is not an IPv4 network such as '10.244.0.0/16'; the pod network of flannel (role cluster_network) "
+            "is IPv4 only" % show(value)]
+
+
+def _snapshot(value, _host):
+    if value == "" or value.startswith("/"):
+        return []
+    return ["%s is not an absolute path; the snapshot is named by its absolute path" % show(value)]
+
+
+def _snapshot_host(value, host):
+    if value == "" or value in host.view.hosts:
+        return []
+    return ["%s is not a host of the inventory; the snapshot host must be an inventory host (empty means the "
+            "controller)" % show(value)]
+
+
+def _labels(value, _host):
+    problems = []
+    for key, item in value.items():
+        if not is_qualified_name(key):
+            problems.append("key %s is not a valid label key; %s" % (show(key), _KEY_RULE))
+        if not isinstance(item, str):
+            problems.append("value %s of key %s is not a string; the Kubernetes API takes label values as strings "
+                            "only, so write it in quotes" % (show(item), show(key)))
+        elif not is_label_value(item):
+            problems.append("value %s of key %s is not a valid label value; %s" % (show(item), show(key), _VALUE_RULE))
+    return problems
+
+
+def _taints(value, _host):
+    problems = []
+    for index, taint in enumerate(value):
+        where = "[%d]" % index
+        for key in taint:
+            if key not in _TAINT_KEYS:
+                close = difflib.get_close_matches(str(key), _TAINT_KEYS, n=1, cutoff=0.6)
+                hint = "; did you mean '%s'?" % close[0] if close else ";"
+                problems.append("%s key %s is unknown%s a taint has the keys key, value and effect"
+                                % (where, show(key), hint))
+        for key in ("key", "effect"):
+            if key not in taint:
+                problems.append("%s has no key '%s', which is required; a taint needs a key and an effect (%s)"
+                                % (where, key, ", ".join(TAINT_EFFECTS)))
+        if "key" in taint and not is_qualified_name(taint["key"]):
+            problems.append("%s.key %s is not a valid taint key; %s" % (where, show(taint["key"]), _KEY_RULE))
+        if "value" in taint and taint["value"] is not None and not is_label_value(taint["value"]):
+            problems.append("%s.value %s is not a valid taint value; %s" % (where, show(taint["value"]), _VALUE_RULE))
+        if "effect" in taint and taint["effect"] not in TAINT_EFFECTS:
+            problems.append("%s.effect %s is not one of %s" % (where, show(taint["effect"]), ", ".join(TAINT_EFFECTS)))
+    return problems
+
+
+def _backup_target(target, host):
+    """The target of cluster_etcd_backup, with the spec's defaults filled in."""
+    problems = []
+    kind = target.get("type")
+    if kind == "ssh":
+        address = target.get("host") or ""
+        if not address:
+            problems.append("type 'ssh' has no host; an ssh target needs the inventory name or address of the backup host")
+        path = target.get("path")
+        if not isinstance(path, str) or not (path.startswith("/") and len(path) > 1):
+            problems.append("path %s is not an absolute path; the copies go to <path>/<control plane>/ on the backup "
+                            "host" % show(path))
+        if address and not target.get("host_key"):
+            if not target.get("manage"):
+                problems.append("manage %s and host_key is empty; an unmanaged ssh target needs host_key, the backup "
+                                "host's public host key such as 'ssh-ed25519 AAAA...'" % show(target.get("manage")))
+            elif address not in host.view.hosts:
+                problems.append("host %s is not in the inventory and host_key is empty; the role prepares only "
+                                "inventory hosts (manage: true), so add the host to the inventory or give host_key, "
+                                "its public host key such as 'ssh-ed25519 AAAA...'" % show(address))
+    elif kind == "s3":
+        checks = (
+            ("endpoint", _S3_ENDPOINT, "is not a scheme, host and optional port without a path, such as "
+                                       "https://s3.example.com"),
+            ("bucket", _BUCKET, "is not a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens"),
+            ("prefix", _KEY_PREFIX, "is not a key prefix: empty, or ending with '/' and not starting with '/', "
+                                    "of letters, digits and . _ - /"),
+            ("region", _REGION, "is not a region of lower-case letters, digits and hyphens"),
+        )
+        for key, pattern, rule in checks:
+            item = target.get(key)
+            if not isinstance(item, str) or not pattern.fullmatch(item):
+                problems.append("%s %s %s" % (key, show(item), rule))
+        empty = [key for key in ("access_key", "secret_key") if not target.get(key)]
+        if empty:
+            problems.append("type 's3' needs access_key and secret_key, but %s %s empty; set both (vault-encrypted)"
+                            % (" and ".join(empty), "is" if len(empty) == 1 else "are"))
+    return problems
+
+
+def _backup_encrypt(value, host):
+    if not value:
+        return []
+    if host.is_set("cluster_etcd_backup_encryption_passphrase"):
+        passphrase = host.get("cluster_etcd_backup_encryption_passphrase")
+    else:
+        passphrase = host.hostvars.get("platform_backup_encryption_passphrase")
+    if passphrase is None or isinstance(passphrase, Unreadable) or not isinstance(passphrase, str):
+        return []
+    if len(passphrase) >= 12:
+        return []
+    return ["%s needs a passphrase of at least 12 characters in cluster_etcd_backup_encryption_passphrase (default "
+            "platform_backup_encryption_passphrase); the one given is shorter" % show(value)]
+
+
+def _containerd_source(value, host):
+    if value == "mirror" and not host.is_set("node_containerd_version"):
+        return ["%s needs node_containerd_version, a release number such as '2.4.2' (without 'v')" % show(value)]
+    return []
+
+
+def _containerd_version(value, host):
+    if host.get("node_containerd_source") != "mirror" or _CONTAINERD_RELEASE.fullmatch(value):
+        return []
+    return ["%s is not a release number such as '2.4.2' (without 'v'); node_containerd_source is mirror, and the "
+            "mirror path is containerd/v<version>/" % show(value)]
+
+
+def _registries(value, _host):
+    problems = []
+    for index, entry in enumerate(value):
+        where = "[%d]" % index
+        name = entry.get("name")
+        if isinstance(name, str) and not _REGISTRY.fullmatch(name):
+            problems.append("%s.name %s is not a registry host[:port] as written in image names" % (where, show(name)))
+        given = [key for key in ("username", "password") if entry.get(key) is not None]
+        if len(given) == 1:
+            missing = "password" if given[0] == "username" else "username"
+            problems.append("%s has a %s but no %s; username and password go together" % (where, given[0], missing))
+        server = entry.get("server")
+        if isinstance(server, str) and not re.match(r"https?://", server):
+            problems.append("%s.server %s does not start with http:// or https://" % (where, show(server)))
+        for number, mirror in enumerate(entry.get("mirrors") or []):
+            url = mirror.get("url")
+            if isinstance(url, str) and not re.match(r"https?://", url):
+                problems.append("%s.mirrors[%d].url %s does not start with http:// or https://" % (where, number, show(url)))
+    return problems
+
+
+def _insecure_registries(value, _host):
+    return ["[%d] %s is not a registry host:port, without scheme or path" % (index, show(item))
+            for index, item in enumerate(value) if not _REGISTRY.fullmatch(item)]
+
+
+def _sysctls(value, _host):
+    return ["%s %s cannot be written to sysctl.d; use a number or a plain word" % (key, show(item))
+            for key, item in value.items() if not _SYSCTL_VALUE.fullmatch(str(item))]
+
+
+def _hosts_group(value, host):
+    if not host.get("node_prepare_hosts_manage") or host.view.members(value):
+        return []
+    return ["%s is not a group of the inventory with hosts; /etc/hosts would get no cluster entries" % show(value)]
+
+
+# The variable each rule is about, the Python type its argument spec gives
+# it, and the rule. A rule runs where the inventory sets that variable to a
+# value that passed its argument spec (and so has that type).
+RULES = (
+    ("cluster_certificates_renew_before", str, _duration),
+    ("cluster_certificates_restart_timeout", int, _positive_seconds),
+    ("cluster_certificates_timer_on_calendar", str, _calendar),
+    ("cluster_certificates_timer_randomized_delay", str, _time_span),
+    ("cluster_control_plane_endpoint", str, _host_port),
+    ("cluster_control_plane_kubernetes_version", str, _x_y_z),
+    ("cluster_endpoint_address", str, _ip_address),
+    ("cluster_endpoint_virtual_router_id", int, _router_id),
+    ("cluster_etcd_backup_dir", str, _absolute_path),
+    ("cluster_etcd_backup_encrypt", bool, _backup_encrypt),
+    ("cluster_etcd_backup_etcd_version", str, _etcd_version),
+    ("cluster_etcd_backup_interval", str, _duration),
+    ("cluster_etcd_backup_keep", int, _not_negative),
+    ("cluster_etcd_backup_retention", str, _duration),
+    ("cluster_etcd_backup_target", dict, _backup_target),
+    ("cluster_etcd_backup_target_retention", str, _optional_duration),
+    ("cluster_etcd_restore_etcd_version", str, _etcd_version),
+    ("cluster_etcd_restore_snapshot", str, _snapshot),
+    ("cluster_etcd_restore_snapshot_host", str, _snapshot_host),
+    ("cluster_network_pod_network", str, _ipv4_network),
+    ("cluster_nodes_labels", dict, _labels),
+    ("cluster_nodes_taints", list, _taints),
+    ("cluster_upgrade_kubernetes_version", str, _x_y_z),
+    ("cluster_workers_endpoint", str, _host_port),
+    ("node_containerd_insecure_registries", list, _insecure_registries),
+    ("node_containerd_registries", list, _registries),
+    ("node_containerd_source", str, _containerd_source),
+    ("node_containerd_version", str, _containerd_version),
+    ("node_kube_binaries_files_mirror_url", str, _http_url),
+    ("node_kube_binaries_version", str, _kubernetes_release),
+    ("node_prepare_hosts_group", str, _hosts_group),
+    ("node_prepare_sysctls", dict, _sysctls),
+    ("node_prepare_sysctls_extra", dict, _sysctls),
+)
+
+
+def check_role_rules(view, values, specs):
+    """Apply RULES to the checked role variables of every host (``values`` from check_role_variables)."""
+    findings = Findings()
+    for name, kind, rule in RULES:
+        for host in view.hosts:
+            host_values = values.get(host, {})
+            if name not in host_values or not isinstance(host_values[name], kind):
+                continue
+            context = HostValues(host, host_values, view.hostvars.get(host, {}), specs, view)
+            for text in rule(host_values[name], context):
+                findings.add(name, [host], text)
+    return findings.messages(view)
