@@ -9,6 +9,10 @@ import re
 # from the first version (inclusive) up to every patch of the last minor.
 SUPPORTED_KUBERNETES = {"minimum": (1, 35, 0), "maximum_minor": (1, 36)}
 
+# The etcd release kubeadm runs for each supported minor version (the files
+# mirror holds these builds of etcdctl and etcdutl). One entry per minor.
+KUBEADM_ETCD = {(1, 35): "3.6.6", (1, 36): "3.6.8"}
+
 _VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 
@@ -50,3 +54,13 @@ def skew_problem(current, target):
     if target[1] - current[1] > 1:
         return "an upgrade may move at most one minor version"
     return None
+
+
+def kubeadm_etcd_version(version):
+    """The etcd version kubeadm runs for the minor of ``version`` (``'1.36.2'``, ``'1.36'``), or None when unknown."""
+    if not isinstance(version, str):
+        return None
+    minor = version.split(".")[:2]
+    if len(minor) != 2 or not all(part.isdigit() for part in minor):
+        return None
+    return KUBEADM_ETCD.get((int(minor[0]), int(minor[1])))

@@ -43,6 +43,7 @@ VARIABLES = {
     "platform_image_repository": _var("str", default="registry.k8s.io"),
     "platform_insecure_registries": _var("registries", default=[]),
     "platform_profile_overrides": _var("dict", default={}),
+    "platform_kubeconfig": _var("str"),
     "platform_postgresql_superuser_password": _var("str", required=True, secret=True),
     "platform_postgresql_replication_password": _var("str", required=True, secret=True),
     "platform_postgresql_app_password": _var("str", required=True, secret=True),

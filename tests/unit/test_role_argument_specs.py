@@ -13,7 +13,8 @@ with ``__`` are private):
 - a default that is a template has no ``default`` in the spec: the spec's
   description starts with "Derived from <X>.", the comment right above the
   variable in defaults/main.yml says the same sentence, and <X> names the
-  platform_* and role variables the template uses;
+  platform_* and role variables the template uses (a lookup of the
+  collection counts as the variables its documentation says it reads);
 - every option (suboptions included) has a description and a type, and the
   type accepts the literal default as it is, without conversion
   (ArgumentSpecValidator, plus a check of the loaded value's own type).
@@ -44,6 +45,22 @@ NATIVE_TYPES = {
 }
 
 DERIVED = re.compile(r"derived from\b.*?\.(?=\s|$)", re.IGNORECASE | re.DOTALL)
+
+
+def _lookup_reads():
+    """{lookup FQCN: the variables it reads}, from each lookup's DOCUMENTATION (options' vars)."""
+    reads = {}
+    for path in sorted((ROOT / "plugins" / "lookup").glob("*.py")):
+        text = path.read_text()
+        found = re.search(r'^DOCUMENTATION = r?"""(.*?)"""', text, re.DOTALL | re.MULTILINE)
+        documentation = (yaml.safe_load(found.group(1)) if found else None) or {}
+        options = documentation.get("options") or {}
+        names = {var["name"] for option in options.values() for var in option.get("vars") or []}
+        reads["normaldance.platform." + path.stem] = names
+    return reads
+
+
+LOOKUP_READS = _lookup_reads()
 
 
 def _load(path):
@@ -111,6 +128,15 @@ def _sources(role, text):
     """Inventory (platform_*) and public role variables named in text."""
     names = re.findall(rf"\b(?:platform|{re.escape(role)})_\w+", text)
     return {name for name in names if not name.startswith("__")}
+
+
+def _template_sources(role, template):
+    """The variables a default's template uses: those it names, and those its lookups read."""
+    names = _sources(role, template)
+    for lookup, reads in LOOKUP_READS.items():
+        if re.search(r"lookup\(\s*['\"]%s['\"]" % re.escape(lookup), template):
+            names |= {name for name in reads if _sources(role, name)}
+    return names
 
 
 def _undocumented(options, prefix=""):
@@ -190,8 +216,8 @@ def test_option_default_is_the_real_default(role, entry, name):
         assert in_spec.lower() == in_defaults.lower(), (
             f"{role} ({entry}): {name}: the spec says {in_spec!r}, defaults/main.yml says {in_defaults!r}"
         )
-        assert _sources(role, in_spec) == _sources(role, value), (
-            f"{role} ({entry}): {name} is computed from {sorted(_sources(role, value))} but documented as"
+        assert _sources(role, in_spec) == _template_sources(role, value), (
+            f"{role} ({entry}): {name} is computed from {sorted(_template_sources(role, value))} but documented as"
             f" derived from {sorted(_sources(role, in_spec))}"
         )
         return

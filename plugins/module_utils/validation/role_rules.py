@@ -18,7 +18,6 @@ from ansible_collections.normaldance.platform.plugins.module_utils import durati
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import Findings, Unreadable, show
 
 _DURATION_RULE = "use whole numbers with the units s, m, h, d or w, such as 12h or 30d"
-_ANY_DURATION = re.compile(r"(?:[0-9]+[smhdw])+")
 _TIME_SPAN = re.compile(r"[0-9]+([a-z]+)?( ?[0-9]+[a-z]+)*")
 _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 _KUBERNETES_RELEASE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?")
@@ -76,28 +75,17 @@ class HostValues:
         return self.specs.default_of(name)
 
 
-def _duration(value, positive):
-    if positive:
-        try:
-            duration.parse_duration(value)
-            return []
-        except duration.DurationError:
-            return ["%s is not a duration longer than zero; %s" % (show(value), _DURATION_RULE)]
-    if _ANY_DURATION.fullmatch(value):
+def _duration(value, _host):
+    """A duration as the role's preflight reads it (test normaldance.platform.duration: module_utils/duration.py)."""
+    try:
+        duration.parse_duration(value)
         return []
-    return ["%s is not a duration; %s" % (show(value), _DURATION_RULE)]
+    except duration.DurationError:
+        return ["%s is not a duration longer than zero; %s" % (show(value), _DURATION_RULE)]
 
 
-def _positive_duration(value, _host):
-    return _duration(value, True)
-
-
-def _retention(value, _host):
-    return _duration(value, False)
-
-
-def _optional_retention(value, _host):
-    return [] if value == "" else _duration(value, False)
+def _optional_duration(value, host):
+    return [] if value == "" else _duration(value, host)
 
 
 def _absolute_path(value, _host):
@@ -339,7 +327,7 @@ def _hosts_group(value, host):
 # it, and the rule. A rule runs where the inventory sets that variable to a
 # value that passed its argument spec (and so has that type).
 RULES = (
-    ("cluster_certificates_renew_before", str, _positive_duration),
+    ("cluster_certificates_renew_before", str, _duration),
     ("cluster_certificates_restart_timeout", int, _positive_seconds),
     ("cluster_certificates_timer_on_calendar", str, _calendar),
     ("cluster_certificates_timer_randomized_delay", str, _time_span),
@@ -350,11 +338,12 @@ RULES = (
     ("cluster_etcd_backup_dir", str, _absolute_path),
     ("cluster_etcd_backup_encrypt", bool, _backup_encrypt),
     ("cluster_etcd_backup_etcd_version", str, _etcd_version),
-    ("cluster_etcd_backup_interval", str, _positive_duration),
+    ("cluster_etcd_backup_interval", str, _duration),
     ("cluster_etcd_backup_keep", int, _not_negative),
-    ("cluster_etcd_backup_retention", str, _retention),
+    ("cluster_etcd_backup_retention", str, _duration),
     ("cluster_etcd_backup_target", dict, _backup_target),
-    ("cluster_etcd_backup_target_retention", str, _optional_retention),
+    ("cluster_etcd_backup_target_retention", str, _optional_duration),
+    ("cluster_etcd_restore_etcd_version", str, _etcd_version),
     ("cluster_etcd_restore_snapshot", str, _snapshot),
     ("cluster_etcd_restore_snapshot_host", str, _snapshot_host),
     ("cluster_network_pod_network", str, _ipv4_network),

@@ -44,11 +44,16 @@ import time
 import urllib.error
 import urllib.request
 
+# The collection's duration parser (plugins/module_utils/duration.py). The
+# role installs this script with that file's code in place of this import
+# (vars/main.yml names the line), so that the node needs nothing but the
+# standard library; run from the collection (the unit tests), it is imported.
+from ansible_collections.normaldance.platform.plugins.module_utils.duration import DurationError, parse_duration
+
 LOCK_FILE = "/run/lock/normaldance-kubeadm-certs.lock"
 PROC = "/proc"
 ETC = "/etc/kubernetes"
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Keep in step with plugins/modules/kubeadm_certs.py.
 USERS = {
     "apiserver": ["kube-apiserver"],
@@ -88,14 +93,12 @@ def log(message):
     print(message, flush=True)
 
 
-def parse_duration(value):
-    """Seconds in a duration such as 30d, 12h or 1w2d (as the role checks it)."""
-    if not re.fullmatch(r"(?:[0-9]+[smhdw])+", value or ""):
-        raise argparse.ArgumentTypeError("not a duration (write for example 30d): %r" % value)
-    seconds = sum(int(n) * UNITS[u] for n, u in re.findall(r"([0-9]+)([smhdw])", value))
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError("a duration must be longer than zero")
-    return seconds
+def duration_argument(value):
+    """Seconds in a duration such as 30d, 12h or 1w2d (--renew-before)."""
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError("%s (write for example 30d): %r" % (exc, value)) from None
 
 
 def expiry_of(item):
@@ -309,7 +312,7 @@ def run(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--renew-before", type=parse_duration, default=parse_duration("30d"),
+    parser.add_argument("--renew-before", type=duration_argument, default=duration_argument("30d"),
                         help="renew the certificates that expire within this duration (default 30d)")
     parser.add_argument("--kubeadm", default="/usr/local/bin/kubeadm", help="the kubeadm binary")
     parser.add_argument("--restart-timeout", type=int, default=300,

@@ -10,16 +10,20 @@ import importlib.util
 import json
 import os
 import pathlib
+import subprocess
 import sys
 import time
 
 import pytest
+import yaml
 
 from ansible_collections.normaldance.platform.plugins.modules import kubeadm_certs
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "roles" / "cluster_certificates" / "files" / "normaldance-kubeadm-certs-renew.py"
 FIXTURES = ROOT / "tests" / "unit" / "plugins" / "modules" / "fixtures" / "kubeadm"
+DURATIONS = yaml.safe_load((ROOT / "tests" / "unit" / "plugins" / "module_utils" / "fixtures" / "validation"
+                            / "durations.yml").read_text())
 NOW = datetime.datetime(2026, 5, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -32,6 +36,46 @@ def load_script():
 
 
 renew = load_script()
+
+
+def installed_script():
+    """The script as tasks/timer.yml installs it: the duration parser's code in place of its import."""
+    role_vars = yaml.safe_load((ROOT / "roles" / "cluster_certificates" / "vars" / "main.yml").read_text())
+    line = role_vars["__cluster_certificates_duration_import"]
+    parser = (ROOT / "plugins" / "module_utils" / "duration.py").read_text().rstrip("\n")
+    source = SCRIPT.read_text().rstrip("\n")
+    assert source.count(line) == 1, "the script no longer has the import line that vars/main.yml names"
+    return "#!/usr/bin/python3\n" + source.replace(line, parser) + "\n"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("node") / "normaldance-kubeadm-certs-renew"
+    path.write_text(installed_script())
+    return path
+
+
+def test_the_installed_script_needs_only_the_standard_library(installed):
+    assert "ansible_collections" not in installed.read_text()
+    # -I: no PYTHONPATH, no user site, not the test's sys.path (where the collection is importable).
+    done = subprocess.run([sys.executable, "-I", str(installed), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "--renew-before" in done.stdout
+
+
+@pytest.mark.parametrize("row", DURATIONS["valid"], ids=lambda row: row["text"])
+def test_the_installed_script_reads_durations_like_the_collection(installed, row):
+    namespace = {"__name__": "installed_renew_script"}
+    exec(compile(installed.read_text(), str(installed), "exec"), namespace)  # noqa: S102 - the file the role installs
+    assert namespace["duration_argument"](row["text"]) == row["seconds"]
+
+
+@pytest.mark.parametrize("text", ["30", "0d", "1y"])
+def test_the_installed_script_refuses_a_bad_threshold(installed, text):
+    done = subprocess.run([sys.executable, "-I", str(installed), "--renew-before", text, "--dry-run"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "write for example 30d" in done.stderr
 
 
 def test_the_script_restarts_what_the_module_restarts():
@@ -54,10 +98,10 @@ def test_due_for_renewal_agrees_with_the_module(fixture, threshold, due):
     assert kubeadm_certs.due_for_renewal(certs, seconds, False) == due
 
 
-@pytest.mark.parametrize("bad", ["30", "30 days", "0d", ""])
+@pytest.mark.parametrize("bad", DURATIONS["invalid"], ids=repr)
 def test_bad_threshold_is_refused(bad):
-    with pytest.raises(Exception):
-        renew.parse_duration(bad)
+    with pytest.raises(renew.argparse.ArgumentTypeError, match="write for example 30d"):
+        renew.duration_argument(bad)
 
 
 @pytest.fixture

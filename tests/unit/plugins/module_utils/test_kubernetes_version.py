@@ -34,3 +34,25 @@ def test_range_text_comes_from_the_one_constant():
     assert kv.supported_range_text() == "%d.%d.%d to %d.%d.x" % (
         kv.SUPPORTED_KUBERNETES["minimum"] + kv.SUPPORTED_KUBERNETES["maximum_minor"])
     assert kv.supported_range_text() == "1.35.0 to 1.36.x"
+
+
+def test_every_supported_minor_has_its_etcd_release():
+    low, high = kv.SUPPORTED_KUBERNETES["minimum"][:2], kv.SUPPORTED_KUBERNETES["maximum_minor"]
+    minors = [(low[0], minor) for minor in range(low[1], high[1] + 1)]
+    assert sorted(kv.KUBEADM_ETCD) == minors
+
+
+@pytest.mark.parametrize("version,etcd", [
+    ("1.35.0", "3.6.6"),
+    ("1.36.2", "3.6.8"),
+    ("1.36", "3.6.8"),
+    ("1.36.0-rc.1", "3.6.8"),
+    ("1.34.9", None),
+    ("v1.36.2", None),
+    ("", None),
+    ("1", None),
+    (None, None),
+    (1.36, None),
+])
+def test_kubeadm_etcd_version(version, etcd):
+    assert kv.kubeadm_etcd_version(version) == etcd

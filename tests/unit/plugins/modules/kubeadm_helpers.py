@@ -27,14 +27,16 @@ def fixture_text(name):
 
 
 class FakeCommands:
-    """Scripted run_command: maps an argv prefix (tuple) to (rc, out, err); records calls."""
+    """Scripted run_command: maps an argv prefix (tuple) to (rc, out, err); records calls (and their stdin)."""
 
     def __init__(self, script):
         self.script = script
         self.calls = []
+        self.stdin = []
 
     def __call__(self, module, argv, **kwargs):
         self.calls.append(list(argv))
+        self.stdin.append(kwargs.get("data"))
         words = [pathlib.Path(argv[0]).name] + list(argv[1:])
         for prefix, answer in self.script:
             if tuple(words[:len(prefix)]) == tuple(prefix):
