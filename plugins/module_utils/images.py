@@ -18,8 +18,14 @@ IMAGES = {
         "upstream": "docker.io/rancher/local-path-provisioner",
         "path": "rancher/local-path-provisioner",
         "tag": "v0.0.30",
-        # Its helper pods, which create and remove the volume directories
-        # with a shell script, run the same image (it has /bin/sh).
+    },
+    # The helper pods of local-path-provisioner create and remove the volume
+    # directories with a shell script: upstream's default is busybox; any
+    # small image with /bin/sh, mkdir and rm does (platform_storage_helper_image).
+    "local-path-helper": {
+        "upstream": "docker.io/library/busybox",
+        "path": "library/busybox",
+        "tag": "1.37",
     },
 }
 
