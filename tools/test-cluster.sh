@@ -6,7 +6,10 @@
 #   2. site.yml again: every host must report changed=0; then once more
 #      with the mitogen strategy (ND_MITOGEN), which must be a no-op too;
 #   3. site.yml --check: changed=0 and no failure on the converged cluster;
-#   4. the lab smoke test and the cluster tests (tests/lab, tests/cluster);
+#      with a changed node label and a new namespace, the change is shown
+#      and not made;
+#   4. the lab smoke test, the cluster tests and the platform base tests
+#      (tests/lab, tests/cluster, tests/platform);
 #   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
@@ -87,8 +90,25 @@ PY
 step "label check done in $(secs "$t") s"
 
 t=$(date +%s)
-step "lab smoke test and cluster tests"
-ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider tests/lab tests/cluster
+step "platform.yml --check --diff with one more namespace (must show it and create nothing)"
+ansible-playbook -i "$inventory" playbooks/platform.yml --check --diff --tags platform_namespaces \
+  -e '{"platform_namespaces_extra": ["nd-check-only"]}' >"$logs/check-platform.log" 2>&1 \
+  || { tail -40 "$logs/check-platform.log"; exit 1; }
+grep -q 'nd-check-only' "$logs/check-platform.log" || { echo "the diff does not show the new namespace"; exit 1; }
+grep -Eq '^localhost +: .*changed=1 ' "$logs/check-platform.log" || { grep -A4 'PLAY RECAP' "$logs/check-platform.log"; exit 1; }
+python - "$(dirname "$inventory")/artifacts/admin.conf" <<'PY'
+import sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+names = {ns.metadata.name for ns in client.CoreV1Api().list_namespace().items}
+print(f"namespace nd-check-only after the check run: {'present' if 'nd-check-only' in names else 'absent'}")
+sys.exit(1 if "nd-check-only" in names else 0)
+PY
+step "platform check done in $(secs "$t") s"
+
+t=$(date +%s)
+step "lab smoke test, cluster and platform tests"
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/lab tests/cluster tests/platform
 step "tests done in $(secs "$t") s"
 
 t=$(date +%s)

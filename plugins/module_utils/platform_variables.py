@@ -42,6 +42,8 @@ VARIABLES = {
     "platform_files_mirror_url": _var("url", default="https://dl.k8s.io"),
     "platform_image_repository": _var("str", default="registry.k8s.io"),
     "platform_insecure_registries": _var("registries", default=[]),
+    "platform_image_registry": _var("image_registry"),
+    "platform_image_digests": _var("digests", default={}),
     "platform_profile_overrides": _var("dict", default={}),
     "platform_kubeconfig": _var("str"),
     "platform_postgresql_superuser_password": _var("str", required=True, secret=True),

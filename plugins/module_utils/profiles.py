@@ -47,6 +47,10 @@ _DEVELOPMENT = {
         "redis": _resources("25m", "64Mi", "100m", "128Mi"),
         "ipfs": _resources("50m", "256Mi", "250m", "512Mi"),
         "vault": _resources("50m", "128Mi", "250m", "256Mi"),
+        # ResourceQuota of each platform namespace (sum over its pods) and
+        # LimitRange default of a container that declares nothing.
+        "namespace_quota": _resources("4", "8Gi", "8", "16Gi"),
+        "container_default": _resources("50m", "64Mi", "250m", "256Mi"),
     },
     "autoscaling": {"enabled": False, "cpu_target_percent": 70, "memory_target_percent": 80, "api_max_replicas": 1},
     "monitoring": {
@@ -71,7 +75,9 @@ _DEVELOPMENT = {
     },
     "security": {
         "level": "basic",
-        "network_policies_default_deny": False,
+        # Every environment denies by default: the platform roles open the
+        # flows they need, so development behaves as production does.
+        "network_policies_default_deny": True,
         "pod_security_standard": "baseline",
         "secrets_encryption_at_rest": True,
         "audit_log": False,
@@ -92,6 +98,8 @@ _STAGING = {
         "redis": _resources("50m", "128Mi", "250m", "512Mi"),
         "ipfs": _resources("100m", "512Mi", "500m", "1Gi"),
         "vault": _resources("100m", "256Mi", "500m", "512Mi"),
+        "namespace_quota": _resources("16", "32Gi", "32", "64Gi"),
+        "container_default": _resources("100m", "128Mi", "500m", "512Mi"),
     },
     "autoscaling": {"enabled": True, "cpu_target_percent": 70, "memory_target_percent": 80, "api_max_replicas": 6},
     "monitoring": {
@@ -137,6 +145,8 @@ _PRODUCTION = {
         "redis": _resources("250m", "512Mi", "1", "2Gi"),
         "ipfs": _resources("250m", "1Gi", "1", "4Gi"),
         "vault": _resources("250m", "512Mi", "1", "1Gi"),
+        "namespace_quota": _resources("64", "128Gi", "128", "256Gi"),
+        "container_default": _resources("100m", "128Mi", "1", "1Gi"),
     },
     "autoscaling": {"enabled": True, "cpu_target_percent": 70, "memory_target_percent": 80, "api_max_replicas": 20},
     "monitoring": {

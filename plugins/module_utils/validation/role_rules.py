@@ -323,6 +323,39 @@ def _hosts_group(value, host):
     return ["%s is not a group of the inventory with hosts; /etc/hosts would get no cluster entries" % show(value)]
 
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_POD_SECURITY_STANDARDS = ("privileged", "baseline", "restricted")
+
+
+def _namespace_names(value, _host):
+    bad = [item for item in value if not (isinstance(item, str) and len(item) <= 63 and _DNS_LABEL.fullmatch(item))]
+    if not bad:
+        return []
+    return ["%s %s not a namespace name; a name is at most 63 lower-case letters, digits and '-', starting and "
+            "ending with a letter or digit" % (", ".join(show(item) for item in bad), "is" if len(bad) == 1 else "are")]
+
+
+def _pod_security_exceptions(value, _host):
+    problems = []
+    for namespace, standard in value.items():
+        if not (isinstance(namespace, str) and _DNS_LABEL.fullmatch(namespace)):
+            problems.append("%s is not a namespace name" % show(namespace))
+        if standard not in _POD_SECURITY_STANDARDS:
+            problems.append("%s: %s is not a Pod Security standard; use %s"
+                            % (namespace, show(standard), ", ".join(_POD_SECURITY_STANDARDS)))
+    return problems
+
+
+def _storage_node_paths(value, host):
+    problems = []
+    for name, path in value.items():
+        if not host.view.members(name) and name not in host.view.hosts:
+            problems.append("%s is neither a host nor a group of the inventory" % show(name))
+        if not (isinstance(path, str) and path.startswith("/") and len(path) > 1):
+            problems.append("%s: %s is not an absolute path" % (name, show(path)))
+    return problems
+
+
 # The variable each rule is about, the Python type its argument spec gives
 # it, and the rule. A rule runs where the inventory sets that variable to a
 # value that passed its argument spec (and so has that type).
@@ -360,6 +393,11 @@ RULES = (
     ("node_prepare_hosts_group", str, _hosts_group),
     ("node_prepare_sysctls", dict, _sysctls),
     ("node_prepare_sysctls_extra", dict, _sysctls),
+    ("platform_namespaces_extra", list, _namespace_names),
+    ("platform_namespaces_platform", list, _namespace_names),
+    ("platform_namespaces_pod_security_exceptions", dict, _pod_security_exceptions),
+    ("platform_storage_default_path", str, _absolute_path),
+    ("platform_storage_node_paths", dict, _storage_node_paths),
 )
 
 

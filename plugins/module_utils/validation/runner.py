@@ -32,7 +32,7 @@ def validate(view, extra_known=(), role_specs=None, inventory_dirs=(), vars_exte
     if role_specs is None:
         role_specs = argument_specs.RoleSpecs({})
     problems = inventory_files.check_inventory_files(inventory_dirs, view.groups, view.hosts, vars_extensions)
-    problems.extend(variables.unknown_variables(view, extra_known))
+    problems.extend(variables.unknown_variables(view, extra_known, role_specs.role_of))
     problems.extend(argument_specs.unknown_role_variables(view, role_specs, extra_known))
     settings, found = variables.resolve_settings(view)
     problems.extend(found)

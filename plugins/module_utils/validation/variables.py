@@ -7,20 +7,25 @@ import difflib
 import re
 from urllib.parse import urlsplit
 
-from ansible_collections.normaldance.platform.plugins.module_utils import networks
+from ansible_collections.normaldance.platform.plugins.module_utils import images, networks
 from ansible_collections.normaldance.platform.plugins.module_utils import kubernetes_version
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import PREFIX, VARIABLES
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import Setting, Unreadable, show
 
 _REGISTRY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
+_IMAGE_REGISTRY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._/-][a-z0-9]+)*)?")
 
 
-def unknown_variables(view, extra_known=()):
-    """Report every ``platform_*`` name that is not a known variable."""
+def unknown_variables(view, extra_known=(), role_of=None):
+    """Report every ``platform_*`` name that is not a known variable.
+
+    Names that ``role_of`` gives a role for (the variables of the
+    ``platform_*`` roles) are that role's, checked against its argument specs.
+    """
     known = set(VARIABLES) | set(extra_known)
     problems = []
     for name in view.defined_names():
-        if not name.startswith(PREFIX) or name in known:
+        if not name.startswith(PREFIX) or name in known or (role_of and role_of(name)):
             continue
         hosts = [host for host in view.hosts if name in view.hostvars.get(host, {})]
         close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
@@ -79,6 +84,23 @@ def _check_type(name, value):
     if kind == "strlist":
         if not isinstance(value, list) or not value or not all(isinstance(item, str) and item for item in value):
             return None, "is not a non-empty list of non-empty strings"
+        return value, None
+    if kind == "image_registry":
+        if not isinstance(value, str) or not _IMAGE_REGISTRY.fullmatch(value):
+            return None, ("is not a registry address of the form host, host:port or host[:port]/path "
+                          "(such as registry.example.com/mirror)")
+        return value, None
+    if kind == "digests":
+        if not isinstance(value, dict):
+            return None, "is not a mapping of image names to digests"
+        unknown = sorted(str(key) for key in value if key not in images.IMAGES)
+        if unknown:
+            return None, "names %s, which %s not among the collection's images (%s)" % (
+                ", ".join(unknown), "is" if len(unknown) == 1 else "are", ", ".join(sorted(images.IMAGES)))
+        bad = sorted(str(key) for key, digest in value.items() if not images.DIGEST.match(str(digest)))
+        if bad:
+            return None, "has a malformed digest for %s; a digest is sha256: followed by 64 lower-case hex digits" % (
+                ", ".join(bad))
         return value, None
     if kind == "registries":
         if not isinstance(value, list) or not all(isinstance(item, str) and _REGISTRY.fullmatch(item) for item in value):

@@ -8,6 +8,8 @@ import yaml
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import PREFIX, SECRETS, VARIABLES
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
+# Variables of the platform_* roles (roles/platform_<name>/), checked against their argument specs.
+ROLE_PREFIX = re.compile(r"^(%s)_" % "|".join(sorted(p.name for p in (ROOT / "roles").glob("platform_*"))))
 DOCUMENTED = re.compile(r"^\| `(platform_[a-z0-9_]+)` \|", re.MULTILINE)
 
 
@@ -20,7 +22,8 @@ def test_docs_list_every_variable_once():
 @pytest.mark.parametrize("name", sorted(VARIABLES))
 def test_every_variable_has_the_prefix_and_a_known_type(name):
     assert name.startswith(PREFIX)
-    assert VARIABLES[name]["type"] in ("str", "bool", "port", "dict", "version", "cidr", "ip", "url", "registries", "strlist")
+    assert VARIABLES[name]["type"] in ("str", "bool", "port", "dict", "version", "cidr", "ip", "url", "registries", "strlist",
+                                           "image_registry", "digests")
     assert VARIABLES[name]["scope"] in ("cluster", "host")
 
 
@@ -40,5 +43,5 @@ def test_each_variable_is_set_in_one_place_per_inventory(environment):
         for name in data:
             assert name not in seen, "%s is set in %s and in %s" % (name, seen.get(name), path)
             seen[name] = path
-            if name.startswith(PREFIX):
+            if name.startswith(PREFIX) and not ROLE_PREFIX.match(name):
                 assert name in VARIABLES, name

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: NORMALDANCE platform maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The images of the platform layer: the one list of what runs, at which version.
+
+Each entry names the upstream image a site mirrors (``upstream``), its path
+under the site's registry (``path``, the upstream path without the registry
+host) and the pinned tag. A site sets ``platform_image_registry`` to its
+registry (the lab: its own, where it pushes the images it builds) and may
+pin each image to a digest with ``platform_image_digests`` (image name to
+``sha256:<hex>``); a reference with a digest is what the nodes pull.
+"""
+
+import re
+
+IMAGES = {
+    "local-path-provisioner": {
+        "upstream": "docker.io/rancher/local-path-provisioner",
+        "path": "rancher/local-path-provisioner",
+        "tag": "v0.0.30",
+    },
+    # The helper pods of local-path-provisioner create and remove the volume
+    # directories with a shell script: upstream's default is busybox; any
+    # small image with /bin/sh, mkdir and rm does (platform_storage_helper_image).
+    "local-path-helper": {
+        "upstream": "docker.io/library/busybox",
+        "path": "library/busybox",
+        "tag": "1.37",
+    },
+}
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class ImageError(ValueError):
+    """An unknown image or a malformed digest."""
+
+
+def image_reference(name, registry=None, digests=None):
+    """Return the reference the nodes pull for the image ``name``.
+
+    ``registry`` replaces the upstream registry host (None or "" keeps the
+    upstream reference); ``digests`` maps image names to pinned digests.
+    """
+    if name not in IMAGES:
+        raise ImageError("unknown image %r; the collection's images are %s" % (name, ", ".join(sorted(IMAGES))))
+    spec = IMAGES[name]
+    base = "%s/%s" % (registry.rstrip("/"), spec["path"]) if registry else spec["upstream"]
+    ref = "%s:%s" % (base, spec["tag"])
+    digest = (digests or {}).get(name)
+    if digest:
+        if not DIGEST.match(str(digest)):
+            raise ImageError("platform_image_digests[%r] is %r; a digest is sha256: followed by 64 lower-case hex digits"
+                             % (name, digest))
+        ref = "%s@%s" % (ref, digest)
+    return ref
