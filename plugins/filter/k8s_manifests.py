@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: NORMALDANCE platform maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter normaldance.platform.k8s_dry_runnable (documented in k8s_dry_runnable.yml)."""
+"""Filters normaldance.platform.k8s_dry_runnable and k8s_changes (documented in their .yml files)."""
 
 from collections.abc import Mapping
 
@@ -23,8 +23,59 @@ def k8s_dry_runnable(definitions, namespaces):
     return kept
 
 
+# Fields the API server sets on every write; a change in them is not a change of the object.
+_SERVER_FIELDS = {("metadata", "managedFields"), ("metadata", "resourceVersion"), ("metadata", "generation"),
+                  ("metadata", "uid"), ("metadata", "creationTimestamp"), ("status",)}
+
+
+def _changed_paths(before, after, path=()):
+    if path in _SERVER_FIELDS or path[:1] == ("status",):
+        return []
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        paths = []
+        for key in sorted(set(before) | set(after), key=str):
+            paths.extend(_changed_paths(before.get(key), after.get(key), path + (str(key),)))
+        return paths
+    if before == after:
+        return []
+    return [(".".join(path) if path else "(whole object)", before, after)]
+
+
+def _scalar(value):
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _describe(item):
+    diff = item.get("diff") or {}
+    obj = item.get("result") or diff.get("after") or {}
+    meta = obj.get("metadata") or {}
+    name = "%s %s%s" % (obj.get("kind", "object"), meta.get("namespace") + "/" if meta.get("namespace") else "",
+                        meta.get("name", "?"))
+    before, after = diff.get("before"), diff.get("after")
+    if not before:
+        return "%s: created" % name
+    changes = []
+    for path, old, new in _changed_paths(before, after or {}):
+        # Values of Secrets are never shown; long or nested values by their path only.
+        if obj.get("kind") != "Secret" and _scalar(old) and _scalar(new) and len(repr(old) + repr(new)) < 120:
+            changes.append("%s %s -> %s" % (path, "(none)" if old is None else repr(old),
+                                             "(none)" if new is None else repr(new)))
+        else:
+            changes.append(path)
+    return "%s: %s" % (name, ", ".join(changes) if changes else "changed")
+
+
+def k8s_changes(result):
+    """One line per changed object of a kubernetes.core.k8s result (one definition or a list)."""
+    if not isinstance(result, Mapping):
+        raise AnsibleFilterError("k8s_changes: expects the registered result of kubernetes.core.k8s")
+    inner = result.get("result") or {}
+    items = inner.get("results") if isinstance(inner, Mapping) and "results" in inner else [result]
+    return [_describe(item) for item in items if isinstance(item, Mapping) and item.get("changed")]
+
+
 class FilterModule:
-    """Filters over lists of Kubernetes manifests."""
+    """Filters over Kubernetes manifests and the results of applying them."""
 
     def filters(self):
-        return {"k8s_dry_runnable": k8s_dry_runnable}
+        return {"k8s_dry_runnable": k8s_dry_runnable, "k8s_changes": k8s_changes}
