@@ -50,18 +50,6 @@ if [ -n "${HA_RERUN:-}" ]; then
   python3 tools/recap_unchanged.py "$logs/rerun.log"
   step "second run done in $(secs "$t") s"
 fi
-# Always: a no-op rerun on the 5 nodes with the mitogen strategy (about 1
-# minute), which must change nothing; its time is the 5-node figure of
-# docs/benchmarks.md.
-t=$(date +%s)
-step "no-op run of site.yml with the mitogen strategy on 5 nodes (must change nothing)"
-mitogen_dir="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
-# shellcheck disable=SC2086
-ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
-  ansible-playbook -i "$inventory" playbooks/site.yml $LAB_SITE_ARGS >"$logs/rerun-mitogen.log" 2>&1 \
-  || { tail -40 "$logs/rerun-mitogen.log"; exit 1; }
-python3 tools/recap_unchanged.py "$logs/rerun-mitogen.log"
-step "no-op run (mitogen) done in $(secs "$t") s"
 
 t=$(date +%s)
 step "HA tests (a control plane is stopped and started again)"

@@ -58,8 +58,8 @@ def _describe(item):
     for path, old, new in _changed_paths(before, after or {}):
         # Values of Secrets are never shown; long or nested values by their path only.
         if obj.get("kind") != "Secret" and _scalar(old) and _scalar(new) and len(repr(old) + repr(new)) < 120:
-            changes.append("%s %s -> %s" % (path, "(none)" if old is None else repr(old),
-                                             "(none)" if new is None else repr(new)))
+            shown = ["(none)" if value is None else repr(value) for value in (old, new)]
+            changes.append("%s %s -> %s" % (path, shown[0], shown[1]))
         else:
             changes.append(path)
     return "%s: %s" % (name, ", ".join(changes) if changes else "changed")

@@ -53,8 +53,8 @@ def test_manifests_match_the_schema(rendered, version):
     errors = []
     for name, docs in files.items():
         for doc in docs:
-            what = "%s %s/%s (%s, Kubernetes %s)" % (name, doc.get("kind"), doc.get("metadata", {}).get("name"),
-                                                    environment, version)
+            meta = doc.get("metadata", {})
+            what = "%s %s/%s (%s, Kubernetes %s)" % (name, doc.get("kind"), meta.get("name"), environment, version)
             try:
                 kubernetes_validate.validate(doc, version, strict=True)
             except kubernetes_validate.ValidationError as exc:

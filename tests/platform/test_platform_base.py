@@ -182,9 +182,12 @@ def test_default_deny_until_a_policy_allows(api, flows):
             egress=[client.V1NetworkPolicyEgressRule(to=[client.V1NetworkPolicyPeer(namespace_selector=database)],
                                                      ports=port)])))
     started = time.monotonic()
-    out = lablib.wait(lambda: (lambda text: text if "200" in text else None)(
-        _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target)),
-        timeout=60, what="the allowed flow development -> database")
+
+    def answered():
+        text = _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target)
+        return text if "200" in text else None
+
+    out = lablib.wait(answered, timeout=60, what="the allowed flow development -> database")
     print(f"\nflow allowed {time.monotonic() - started:.1f} s after the two policies were created")
     assert "200" in out, out
 

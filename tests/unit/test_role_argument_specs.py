@@ -126,7 +126,8 @@ def _derived_sentence(text):
 
 def _sources(role, text):
     """Inventory (platform_*) and public role variables named in text."""
-    names = re.findall(rf"\b(?:platform|{re.escape(role)})_\w+", text)
+    # Not the collection's own plugins (normaldance.platform.platform_image is a filter).
+    names = re.findall(rf"(?<!normaldance\.platform\.)\b(?:platform|{re.escape(role)})_\w+", text)
     return {name for name in names if not name.startswith("__")}
 
 

@@ -22,8 +22,9 @@ def test_docs_list_every_variable_once():
 @pytest.mark.parametrize("name", sorted(VARIABLES))
 def test_every_variable_has_the_prefix_and_a_known_type(name):
     assert name.startswith(PREFIX)
-    assert VARIABLES[name]["type"] in ("str", "bool", "port", "dict", "version", "cidr", "ip", "url", "registries", "strlist",
-                                           "image_registry", "digests")
+    kinds = ("str", "bool", "port", "dict", "version", "cidr", "ip", "url", "registries", "strlist",
+             "image_registry", "digests")
+    assert VARIABLES[name]["type"] in kinds
     assert VARIABLES[name]["scope"] in ("cluster", "host")
 
 
