@@ -766,6 +766,35 @@ def build_seaweedfs(cfg: dict) -> dict:
                        "obtained": "Go module proxy (wrapper module)"}}
 
 
+def build_local_path_provisioner(cfg: dict) -> dict:
+    """rancher/local-path-provisioner (Apache-2.0) and the image of its helper pods."""
+    spec = cfg["local_path_provisioner"]
+    version = spec["version"]
+    mod = "github.com/rancher/local-path-provisioner"
+    info = module_info(mod, version)
+    out = WORK / f"out-local-path-provisioner-{version}"
+    # As upstream's scripts/build: the version is main.VERSION.
+    timings = go_build("local-path-provisioner", mod, version, [(mod, "local-path-provisioner")],
+                       ["-s", "-w", f"-X main.VERSION={version}"], out)
+    files = [publish(out / "local-path-provisioner", f"local-path-provisioner/{version}/local-path-provisioner")]
+    repo = cfg["addon_image_repository"]
+    # Upstream's image is alpine with the binary at /usr/bin; the provisioner
+    # itself runs no programs, so scratch is enough.
+    images = [build_image(cfg, name="local-path-provisioner", tag=version, repo=repo, base="scratch",
+                          files=[(out / "local-path-provisioner", "/usr/bin/local-path-provisioner")],
+                          entrypoint=["/usr/bin/local-path-provisioner"], created=epoch_of(info["Time"]))]
+    helper = spec["helper_image"]
+    # The helper pods run `/bin/sh /script/setup` (or teardown) with mkdir
+    # and rm: the Debian minimal base provides them (dash, coreutils).
+    images.append(build_image(cfg, name=helper["name"], tag=str(helper["tag"]), repo=repo, base="minimal",
+                              files=[], entrypoint=[], cmd=["/bin/sh"]))
+    return {"version": version, "files": files, "images": images, "binary_seconds": timings,
+            "helper_image": images[-1]["ref"],
+            "source": {"module": mod, "version": version, "commit": info["Commit"], "license": "Apache-2.0",
+                       "obtained": "Go module proxy (wrapper module); the helper image is the Debian "
+                                   "minimal base"}}
+
+
 # --------------------------------------------------------------------------
 # driver
 
@@ -791,7 +820,13 @@ def components(cfg: dict) -> list[dict]:
         ("echo", build_echo, ["echo", "debian"], [SRC / "echo"]),
         ("seaweedfs", build_seaweedfs, ["seaweedfs"], []),
     ]
-    for name, fn, keys, srcs in simple:
+    # Platform components: their images use addon_image_repository, which
+    # is an input of these components only.
+    addons = [
+        ("local-path-provisioner", build_local_path_provisioner, ["local_path_provisioner", "debian"], []),
+    ]
+    entries = [(*s, []) for s in simple] + [(*a, [cfg["addon_image_repository"]]) for a in addons]
+    for name, fn, keys, srcs, extra in entries:
         first = cfg[keys[0]]
         if "releases" in first:
             version = ",".join(str(r["version"]) for r in first["releases"])
@@ -799,7 +834,7 @@ def components(cfg: dict) -> list[dict]:
             version = str(first.get("version") or ",".join(map(str, first.get("versions", []))))
         table.append({"name": name, "version": version, "fn": fn, "code": fn,
                       "inputs": [cfg[k] for k in keys] + [cfg["image_repository"], cfg["app_image_repository"]]
-                      + [sha256_tree(s) for s in srcs]})
+                      + [sha256_tree(s) for s in srcs] + extra})
     # The Kubernetes build is the long pole: keep the newest first, the
     # previous minor last, and everything else in between.
     return [table[0]] + table[2:] + table[1:2]

@@ -143,7 +143,7 @@ def test_versions_file_names_every_component(build):
     names = [c["name"] for c in build.components(cfg)]
     assert names[0] == "kubernetes-v1.36" and names[-1] == "kubernetes-v1.35"
     for name in ("pause", "crictl", "cni-plugins", "etcd", "coredns", "flannel", "kube-network-policies",
-                 "containerd", "echo", "seaweedfs"):
+                 "containerd", "echo", "seaweedfs", "local-path-provisioner"):
         assert name in names
     # Recipe keys are stable for identical inputs and differ between components.
     table = build.components(cfg)
@@ -152,3 +152,14 @@ def test_versions_file_names_every_component(build):
     assert keys == again
     assert len(set(keys.values())) == len(keys)
     json.dumps(keys)
+
+
+def test_platform_components_use_the_addon_repository(build):
+    cfg = build.load_versions()
+    table = {c["name"]: c for c in build.components(cfg)}
+    for name in ("local-path-provisioner",):
+        assert cfg["addon_image_repository"] in table[name]["inputs"]
+    # The other components' recipes do not depend on it: adding the
+    # platform components rebuilt none of them.
+    for name in ("pause", "etcd", "coredns", "echo", "kubernetes-v1.36"):
+        assert cfg["addon_image_repository"] not in table[name]["inputs"]
