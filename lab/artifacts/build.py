@@ -795,6 +795,29 @@ def build_local_path_provisioner(cfg: dict) -> dict:
                                    "minimal base"}}
 
 
+def build_metrics_server(cfg: dict) -> dict:
+    """kubernetes-sigs/metrics-server (Apache-2.0)."""
+    version = cfg["metrics_server"]["version"]
+    mod = "sigs.k8s.io/metrics-server"
+    info = module_info(mod, version)
+    out = WORK / f"out-metrics-server-{version}"
+    # Upstream's Makefile sets client-go's version variables.
+    pkg = "k8s.io/client-go/pkg/version"
+    flags = ["-s", "-w", f"-X {pkg}.gitVersion={version}", f"-X {pkg}.buildDate={info['Time']}"]
+    if info["Commit"]:
+        flags.append(f"-X {pkg}.gitCommit={info['Commit']}")
+    timings = go_build("metrics-server", mod, version, [(f"{mod}/cmd/metrics-server", "metrics-server")],
+                       flags, out)
+    files = [publish(out / "metrics-server", f"metrics-server/{version}/metrics-server")]
+    # Upstream: distroless static, /metrics-server, user 65534.
+    images = [build_image(cfg, name="metrics-server", tag=version, repo=cfg["addon_image_repository"],
+                          base="scratch", files=[(out / "metrics-server", "/metrics-server")],
+                          entrypoint=["/metrics-server"], user="65534:65534", created=epoch_of(info["Time"]))]
+    return {"version": version, "files": files, "images": images, "binary_seconds": timings,
+            "source": {"module": mod, "version": version, "commit": info["Commit"], "license": "Apache-2.0",
+                       "obtained": "Go module proxy (wrapper module)"}}
+
+
 # --------------------------------------------------------------------------
 # driver
 
@@ -824,6 +847,7 @@ def components(cfg: dict) -> list[dict]:
     # is an input of these components only.
     addons = [
         ("local-path-provisioner", build_local_path_provisioner, ["local_path_provisioner", "debian"], []),
+        ("metrics-server", build_metrics_server, ["metrics_server"], []),
     ]
     entries = [(*s, []) for s in simple] + [(*a, [cfg["addon_image_repository"]]) for a in addons]
     for name, fn, keys, srcs, extra in entries:
