@@ -780,7 +780,7 @@ def build_local_path_provisioner(cfg: dict) -> dict:
     repo = cfg["addon_image_repository"]
     # Upstream's image is alpine with the binary at /usr/bin; the provisioner
     # itself runs no programs, so scratch is enough.
-    images = [build_image(cfg, name="local-path-provisioner", tag=version, repo=repo, base="scratch",
+    images = [build_image(cfg, name="rancher/local-path-provisioner", tag=version, repo=repo, base="scratch",
                           files=[(out / "local-path-provisioner", "/usr/bin/local-path-provisioner")],
                           entrypoint=["/usr/bin/local-path-provisioner"], created=epoch_of(info["Time"]))]
     helper = spec["helper_image"]
@@ -810,7 +810,7 @@ def build_metrics_server(cfg: dict) -> dict:
                        flags, out)
     files = [publish(out / "metrics-server", f"metrics-server/{version}/metrics-server")]
     # Upstream: distroless static, /metrics-server, user 65534.
-    images = [build_image(cfg, name="metrics-server", tag=version, repo=cfg["addon_image_repository"],
+    images = [build_image(cfg, name="metrics-server/metrics-server", tag=version, repo=cfg["addon_image_repository"],
                           base="scratch", files=[(out / "metrics-server", "/metrics-server")],
                           entrypoint=["/metrics-server"], user="65534:65534", created=epoch_of(info["Time"]))]
     return {"version": version, "files": files, "images": images, "binary_seconds": timings,
@@ -1003,6 +1003,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for comp in table:
             if args.only and comp["name"] not in args.only:
+                continue
+            if not args.only and comp["name"] in cfg.get("on_demand", []):
+                log(f"{comp['name']} {comp['version']}: not used by the lab yet (on_demand in versions.yml); "
+                    f"build it with --only {comp['name']}")
                 continue
             if (args.kubernetes and comp["name"].startswith("kubernetes-")
                     and comp["version"].lstrip("v") not in [v.lstrip("v") for v in args.kubernetes]):
