@@ -63,9 +63,7 @@ step "etcd test done in $(secs "$t") s"
 
 t=$(date +%s)
 step "upgrade.yml from $from to $to on the HA cluster (tools/test-upgrade.sh)"
-# The target is 0 failed probes; the lab measured 28 of 28765 (kube-proxy and
-# the kubelet restarting on the node that is probed). More than this bound
-# means a real outage.
-LAB_INVENTORY="$inventory" FROM_VERSION="$from" TO_VERSION="$to" \
-  ND_UPGRADE_MAX_PROBE_FAILURES="${ND_UPGRADE_MAX_PROBE_FAILURES:-100}" tools/test-upgrade.sh
+# 0 failed probes allowed (test-upgrade.sh's default), the figure the
+# benchmarks report: 0 of 24470 and 0 of 21685 in the last two runs.
+LAB_INVENTORY="$inventory" FROM_VERSION="$from" TO_VERSION="$to" tools/test-upgrade.sh
 step "upgrade test done in $(secs "$t") s"
