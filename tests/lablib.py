@@ -109,3 +109,19 @@ def wait(predicate, timeout=180, what="condition", interval=2):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
+
+
+def pod_exec(api, namespace, pod, script):
+    """Run `script` with bash in the first container of a pod; return its output (stdout and stderr)."""
+    from kubernetes.stream import stream  # only needed when a cluster exists
+    return stream(api.connect_get_namespaced_pod_exec, pod, namespace,
+                  command=["/bin/bash", "-c", script], stderr=True, stdin=False, stdout=True, tty=False)
+
+
+def pod_http_get(api, namespace, from_pod, host, port=8080, timeout=5):
+    """GET / from inside a pod with bash's /dev/tcp (the echo image has no curl); CONNECT-FAILED on failure."""
+    script = (
+        f"timeout {timeout} bash -c 'exec 3<>/dev/tcp/{host}/{port}; "
+        f"printf \"GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3' 2>&1 || echo CONNECT-FAILED"
+    )
+    return pod_exec(api, namespace, from_pod, script)

@@ -31,7 +31,6 @@ if PROBLEM:
     pytest.skip(PROBLEM, allow_module_level=True)
 
 from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
-from kubernetes.stream import stream  # noqa: E402
 
 
 def _inventory_groups():
@@ -100,17 +99,11 @@ def _pod(api, namespace, name, node, labels):
 
 
 def _exec(api, namespace, pod, script):
-    return stream(api.connect_get_namespaced_pod_exec, pod, namespace,
-                  command=["/bin/bash", "-c", script], stderr=True, stdin=False, stdout=True, tty=False)
+    return lablib.pod_exec(api, namespace, pod, script)
 
 
 def _http_get(api, namespace, from_pod, host, port=8080, timeout=5):
-    """GET / from inside a pod with bash's /dev/tcp (the image has no curl)."""
-    script = (
-        f"timeout {timeout} bash -c 'exec 3<>/dev/tcp/{host}/{port}; "
-        f"printf \"GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3' 2>&1 || echo CONNECT-FAILED"
-    )
-    return _exec(api, namespace, from_pod, script)
+    return lablib.pod_http_get(api, namespace, from_pod, host, port, timeout)
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,6 @@ if PROBLEM:
 
 from kubernetes import client, config  # noqa: E402  (only needed when a cluster exists)
 from kubernetes.client.rest import ApiException  # noqa: E402
-from kubernetes.stream import stream  # noqa: E402
 
 SUFFIX = uuid.uuid4().hex[:6]
 
@@ -101,16 +100,11 @@ def _delete_pod(api, namespace, name):
 
 
 def _exec(api, namespace, pod, script):
-    return stream(api.connect_get_namespaced_pod_exec, pod, namespace,
-                  command=["/bin/bash", "-c", script], stderr=True, stdin=False, stdout=True, tty=False)
+    return lablib.pod_exec(api, namespace, pod, script)
 
 
 def _http_get(api, namespace, from_pod, host, port=8080, timeout=3):
-    script = (
-        f"timeout {timeout} bash -c 'exec 3<>/dev/tcp/{host}/{port}; "
-        f"printf \"GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3' 2>&1 || echo CONNECT-FAILED"
-    )
-    return _exec(api, namespace, from_pod, script)
+    return lablib.pod_http_get(api, namespace, from_pod, host, port, timeout)
 
 
 def test_namespaces_carry_pod_security_quota_and_defaults(api):
