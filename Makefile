@@ -51,7 +51,7 @@ units: venv collection-link ## stage: pytest tests/unit
 integration: venv collection-link ## stage: pytest tests/integration
 	$(BIN)/python -m pytest tests/integration
 
-molecule: venv collection-link ## stage (lab): the Molecule scenarios (tools/molecule.sh)
+molecule: venv collection-link ## stage: the Molecule scenarios, on containers of their own (tools/molecule.sh)
 	tools/molecule.sh
 
 # The lab builder's own tests (its helpers and the flannel CNI plugin).

@@ -40,6 +40,17 @@ def lab_problem(inventory):
     return None
 
 
+def skip_unless_lab(inventory):
+    """Skip the calling test module when the lab of `inventory` is down;
+    with ND_LAB_REQUIRED set, a lab that is down is an error instead."""
+    problem = lab_problem(inventory)
+    if problem:
+        if os.environ.get("ND_LAB_REQUIRED"):
+            raise RuntimeError(f"ND_LAB_REQUIRED is set but {problem}")
+        import pytest  # only the tests import lablib with pytest around
+        pytest.skip(problem, allow_module_level=True)
+
+
 class Inventory:
     """Addresses and group members of a lab inventory (hosts.yml)."""
 
@@ -89,6 +100,25 @@ def recap(output):
             for host, counts in re.findall(r"^(\S+)\s+:\s+(.*)$", section, re.M)}
 
 
+def excerpt(output, tail=1500):
+    """What explains a failed run: each error block (fatal:, failed:, ERROR) and the end of the output.
+
+    The end of an ansible-playbook output is the recap and the profile table;
+    the reason a run failed is usually far above it.
+    """
+    lines = output.splitlines()
+    blocks, index = [], 0
+    while index < len(lines):
+        line = lines[index].lstrip()
+        if line.startswith(("fatal:", "failed:", "ERROR!", "[ERROR]")):
+            blocks.append("\n".join(lines[index:index + 25]))
+            index += 25
+        else:
+            index += 1
+    shown = "\n...\n".join(blocks[-4:])
+    return f"{shown}\n... (end of the output)\n{output[-tail:]}" if shown else output[-tail:]
+
+
 def ssh(address, command, check=True, stdin=None, timeout=60):
     """Run `command` as root on a lab node over SSH with the lab key."""
     argv = ["ssh", "-i", str(SSH_DIR / "id_ed25519"), "-o", f"UserKnownHostsFile={SSH_DIR / 'known_hosts'}",
@@ -125,3 +155,37 @@ def pod_http_get(api, namespace, from_pod, host, port=8080, timeout=5):
         f"printf \"GET / HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n\" >&3; cat <&3' 2>&1 || echo CONNECT-FAILED"
     )
     return pod_exec(api, namespace, from_pod, script)
+
+
+def ingress_backend(name, host, namespace, node, image):
+    """Objects of a test backend behind the ingress: the echo server on `node`
+    (tolerating the control-plane taint), its Service, the NetworkPolicy that
+    lets Traefik (namespace networking) in, and an Ingress for `host`."""
+    labels = {"app": name}
+    return [
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": name, "namespace": namespace},
+         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                  "template": {"metadata": {"labels": labels}, "spec": {
+                      "nodeSelector": {"kubernetes.io/hostname": node},
+                      "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+                                       "effect": "NoSchedule"}],
+                      "terminationGracePeriodSeconds": 1,
+                      "containers": [{"name": "echo", "image": image, "ports": [{"containerPort": 8080}],
+                                      "env": [{"name": "POD_NAME", "value": name}],
+                                      "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080},
+                                                         "periodSeconds": 2}}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": name, "namespace": namespace},
+         "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"],
+                  "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {
+                      "kubernetes.io/metadata.name": "networking"}},
+                      "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}}}],
+                      "ports": [{"port": 8080}]}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+         "metadata": {"name": name, "namespace": namespace},
+         "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+             "service": {"name": name, "port": {"number": 80}}}}]}}]}},
+    ]

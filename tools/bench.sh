@@ -7,7 +7,11 @@
 #      to all nodes Ready, with the per-role time split;
 #   5. no-op rerun of site.yml: wall time, tasks per host, changed count;
 #   6. scale.yml adding one worker, and with nothing to add;
-#   7. remove_node.yml for that worker.
+#   7. remove_node.yml for that worker;
+#   8. the ingress: requests per second through the ingress address (wrk,
+#      30 s, HTTPS, a small response) with p50/p90/p99 latency, and 3
+#      failovers of the ingress address (the node holding it stopped under a
+#      prober every 0.2 s): failed requests and seconds until it answers.
 # Upgrade figures (per node, probe failures) come from tools/test-ha.sh.
 # The lab is removed first and at the end (set LAB_KEEP=1 to keep it).
 set -euo pipefail
@@ -38,6 +42,14 @@ sed -n '/^ROLES RECAP/,/^total/p' "$out/site-cold.log" | grep -E ' -+ [0-9.]+s$'
 t=$(now); ansible-playbook -i "$inventory" playbooks/site.yml >"$out/site-noop.log" 2>&1
 echo "no-op rerun of site.yml:                 $(since "$t") s"
 sed -n '/^PLAY RECAP/,/^$/p' "$out/site-noop.log" | tail -n +2 | grep . | sed 's/^/  recap: /'
+
+# 8. The ingress, on the converged 3-node lab.
+python tools/bench_ingress.py 2>&1 | tee "$out/ingress.log" | grep '^ingress'
+for run in 1 2 3; do
+  ND_LAB_REQUIRED=1 python -m pytest -p no:cacheprovider -s -q tests/platform/test_ingress.py -k stopping \
+    >"$out/ingress-failover-$run.log" 2>&1 || echo "ingress failover run $run: FAILED (see $out/ingress-failover-$run.log)"
+  grep '^ingress failover' "$out/ingress-failover-$run.log" | sed "s/^/run $run: /"
+done
 
 # 6. scale.yml: one worker (nd-w3) added to the running lab, then the same
 #    run with nothing to add: the second figure is what the run costs on the

@@ -20,7 +20,10 @@ except lookups that ask for an NTP pool name: those count as leaving; and
 packets to the cluster's own pod and service networks (--internal), which a
 node routes to its default gateway while its kube-proxy rules for a Service
 address do not exist yet (seen during the bootstrap: the API Service
-10.96.0.1:443); they never reach anything outside the lab.
+10.96.0.1:443). The host refuses those next, after this count: the lab's
+REJECT rules at the top of FORWARD (lab_network, tasks/cluster_reject.yml)
+answer TCP with a reset and anything else with an ICMP error, so they do not
+go on to the host's own gateway.
 """
 import argparse
 import ipaddress

@@ -1,9 +1,12 @@
 """Run every test stage of the collection and summarise.
 
-Each stage is a ``make`` target. The stages that use the podman lab
-(molecule, test-cluster, test-ha) run one after another in the "lab" lane;
-the other stages run one after another in the "controller" lane, at the same
-time as the lab lane: the lab stages mostly wait on their nodes.
+Each stage is a ``make`` target. The stages that use the lab (test-cluster,
+test-ha) run one after another in the "lab" lane; the other stages run one
+after another in the "controller" lane, at the same time as the lab lane:
+the lab stages mostly wait on their nodes. Molecule's instances are
+containers of their own (network nd-molecule, not the lab's), so the
+Molecule scenarios run last in the controller lane, while the lab lane is
+still busy, instead of before the lab stages.
 
 All stages run even when one fails, so a single run shows every problem.
 Each stage writes its output to ``build/logs/<stage>.log`` and streams it
@@ -45,9 +48,9 @@ STAGES = (
     Stage("units", CONTROLLER, "unit tests (pytest, tests/unit)"),
     Stage("integration", CONTROLLER, "integration tests (pytest, tests/integration)"),
     Stage("lab-artifacts-tests", CONTROLLER, "lab artifact builder tests (pytest, go test)"),
-    Stage("molecule", LAB, "Molecule scenarios"),
     Stage("build", CONTROLLER, "ansible-galaxy collection build"),
     Stage("docs-lint", CONTROLLER, "antsibull-docs lint-collection-docs"),
+    Stage("molecule", CONTROLLER, "Molecule scenarios (their own containers, not the lab)"),
     Stage("test-cluster", LAB, "site.yml on the lab: bootstrap, rerun changed=0, check mode, cluster tests, day-2 playbooks"),
     Stage("test-ha", LAB, "3 control planes on the lab: etcd and API everywhere, losing a control plane, upgrade"),
 )

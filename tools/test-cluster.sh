@@ -3,13 +3,16 @@
 #   1. `tools/lab.sh up`: mirror and nodes, then playbooks/site.yml, while
 #      the packets leaving the lab network are counted (0 allowed besides
 #      the Debian mirror and name lookups: tools/egress_counter.py);
-#   2. site.yml again: every host must report changed=0; then once more
-#      with the mitogen strategy (ND_MITOGEN), which must be a no-op too;
+#   2. site.yml again: every host must report changed=0 (the same no-op run
+#      with the mitogen strategy is a benchmark: make bench, BENCH_MITOGEN=1);
 #   3. site.yml --check: changed=0 and no failure on the converged cluster;
 #      with a changed node label and a new namespace, the change is shown
 #      and not made;
 #   4. the lab smoke test, the cluster tests and the platform base tests
-#      (tests/lab, tests/cluster, tests/platform);
+#      (tests/lab, tests/cluster, tests/platform), then the Molecule scenario
+#      platform on the converged lab (`tools/molecule.sh platform`, converge
+#      and verify only: its idempotence and check steps would repeat steps
+#      2 and 3, which assert changed=0 for the whole site.yml);
 #   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
@@ -59,14 +62,6 @@ recap_unchanged "$logs/rerun.log"
 step "second run done in $(secs "$t") s"
 
 t=$(date +%s)
-step "third run of site.yml with the mitogen strategy (ND_MITOGEN=1; must change nothing)"
-mitogen_dir="$(python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')"
-ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
-  ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun-mitogen.log" 2>&1 || { tail -40 "$logs/rerun-mitogen.log"; exit 1; }
-recap_unchanged "$logs/rerun-mitogen.log"
-step "third run (mitogen) done in $(secs "$t") s"
-
-t=$(date +%s)
 step "site.yml --check --diff on the converged cluster (must change nothing, must not fail)"
 ansible-playbook -i "$inventory" playbooks/site.yml --check --diff >"$logs/check.log" 2>&1 || { tail -40 "$logs/check.log"; exit 1; }
 recap_unchanged "$logs/check.log"
@@ -108,8 +103,17 @@ step "platform check done in $(secs "$t") s"
 
 t=$(date +%s)
 step "lab smoke test, cluster and platform tests"
-ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/lab tests/cluster tests/platform
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 tests/lab tests/cluster tests/platform
 step "tests done in $(secs "$t") s"
+
+t=$(date +%s)
+step "Molecule scenario platform on the converged lab (log: $logs/molecule-platform.log)"
+# The platform is converged already: its converge is a no-op run of the
+# platform layer, then the scenario's checks.
+MOLECULE_ACTIONS="converge verify" ANSIBLE_INVENTORY="$inventory" tools/molecule.sh platform >"$logs/molecule-platform.log" 2>&1 \
+  || { tail -60 "$logs/molecule-platform.log"; exit 1; }
+sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-platform.log" | grep -E '^platform +: ' || true
+step "Molecule platform done in $(secs "$t") s"
 
 t=$(date +%s)
 step "day-2 playbooks: nd-w3 added, reset, joined again with nd-w1 down, removed (tests/day2)"
@@ -118,5 +122,5 @@ mkdir -p inventories/lab-scale/artifacts
 install -m 0600 inventories/lab/artifacts/admin.conf inventories/lab-scale/artifacts/admin.conf
 LAB_INVENTORY="$root/inventories/lab-scale" LAB_SKIP_SITE=1 LAB_SKIP_ARTIFACTS=1 tools/lab.sh up >"$logs/up-w3.log" 2>&1 \
   || { tail -40 "$logs/up-w3.log"; exit 1; }
-ND_LAB_REQUIRED=1 python -m pytest -p no:cacheprovider -s tests/day2
+ND_LAB_REQUIRED=1 python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 tests/day2
 step "day-2 tests done in $(secs "$t") s"

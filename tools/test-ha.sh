@@ -3,6 +3,9 @@
 # upgrade.yml on it:
 #   1. `LAB_TOPOLOGY=ha tools/lab.sh up` with site.yml at the previous minor
 #      (HA_FROM_VERSION, default 1.35.8): 3 control planes + 2 workers;
+#      without the platform layer (--skip-tags platform: test-cluster
+#      proves it), unless HA_PLATFORM=1, so that the HA, restore and upgrade
+#      steps fit the time of `make test`;
 #   2. with HA_RERUN=1, site.yml again: every host must report changed=0
 #      (left out by default to keep `make test` short: the single control
 #      plane test proves changed=0, and step 3 reruns site.yml here);
@@ -23,7 +26,11 @@ export LAB_TOPOLOGY=ha
 inventory="$root/inventories/lab-ha/hosts.yml"
 from="${HA_FROM_VERSION:-1.35.8}"
 to="${HA_TO_VERSION:-1.36.5}"
-export LAB_SITE_ARGS="-e platform_kubernetes_version=$from"
+LAB_SITE_ARGS="-e platform_kubernetes_version=$from"
+if [ -z "${HA_PLATFORM:-}" ]; then
+  LAB_SITE_ARGS+=" --skip-tags platform"
+fi
+export LAB_SITE_ARGS
 logs="$root/build/test-ha"
 mkdir -p "$logs"
 
@@ -53,12 +60,12 @@ fi
 
 t=$(date +%s)
 step "HA tests (a control plane is stopped and started again)"
-ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/ha
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 tests/ha
 step "tests done in $(secs "$t") s"
 
 t=$(date +%s)
 step "etcd backup, a corrupt snapshot refused, restore on the 3 control planes (tests/cluster/test_etcd.py)"
-ND_ETCD_RESTORE_TEST=1 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s tests/cluster/test_etcd.py
+ND_ETCD_RESTORE_TEST=1 ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 tests/cluster/test_etcd.py
 step "etcd test done in $(secs "$t") s"
 
 t=$(date +%s)

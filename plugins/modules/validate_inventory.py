@@ -39,6 +39,12 @@ description:
     reported with the closest option.'
   - 'Role rules: the checks of the roles'' preflight tasks that need no host (node label keys and values and taints,
     the etcd backup target, durations, versions, endpoints, registries, sysctl values and the like) run here too.'
+  - 'Ingress (role platform_ingress): C(platform_ingress_address) is an unused IPv4 address of the node network, as
+    the API endpoint is, and not the API endpoint; its VRRP router id is not the API endpoint''s; the ingress hosts
+    are hosts of V(k8s_cluster); Traefik''s three host ports differ and are no port the nodes use; the domain is a
+    DNS name; the site''s certificate and key files are set together, exist on the controller, are PEM, belong
+    together, and the certificate is issued by C(platform_ingress_tls_ca) when that is set. Files encrypted with
+    ansible-vault are decrypted as the role''s file lookup does; their content is never shown.'
   - 'Files: entries of C(host_vars/) and C(group_vars/) next to the inventory that Ansible ignores (no such host or
     group, or shadowed by another entry of the same name) are reported with their path.'
   - All problems are reported at once, one message per problem, naming the variable, the host or group,
@@ -80,6 +86,7 @@ attributes:
     description: Runs on the controller; the hosts of the inventory are not contacted.
 requirements:
   - netaddr (Python library, on the controller)
+  - cryptography (Python library, on the controller; a dependency of ansible-core) for the certificate files
 notes:
   - 'Run it in a play on V(localhost) with C(connection: local) and C(gather_facts: false),
     as C(playbooks/validate.yml) of this collection does.'

@@ -112,7 +112,7 @@ def _playbook(*extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     done = subprocess.run(argv + list(extra), cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
                           check=False)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert done.returncode == 0, lablib.excerpt(done.stdout + done.stderr)
     return lablib.recap(done.stdout)
 
 

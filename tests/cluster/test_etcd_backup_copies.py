@@ -68,7 +68,7 @@ def lab_settings_restored():
     """After the tests: etcd_backup.yml with the inventory's settings only."""
     yield
     rc, out = lablib.playbook(INVENTORY.path, "etcd_backup.yml")
-    assert rc == 0, out[-4000:]
+    assert rc == 0, lablib.excerpt(out)
     for path in (PASSPHRASE_FILE, S3_KEYS_FILE):
         assert _run(f"test -e {path}", check=False).returncode == 1, f"{path} was left behind on {CONTROL_PLANE}"
 
@@ -85,7 +85,7 @@ def test_copies_are_encrypted_and_decrypt_to_the_snapshot(tmp_path):
     passphrase, varsfile = _encryption_vars(tmp_path)
     # 1. Back up with encryption on.
     rc, out = lablib.playbook(INVENTORY.path, "etcd_backup.yml", "-e", f"@{varsfile}")
-    assert rc == 0, out[-4000:]
+    assert rc == 0, lablib.excerpt(out)
     assert passphrase not in out, "etcd_backup.yml printed the passphrase"
     mode = _run(f"stat -c '%a %U' {PASSPHRASE_FILE}").stdout.split()
     assert mode == ["600", "root"], f"{PASSPHRASE_FILE} on {CONTROL_PLANE} is {mode}"
@@ -159,18 +159,18 @@ def test_s3_target_receives_encrypted_copies_and_prunes_them(tmp_path):
     badvars.write_text(yaml.safe_dump({"cluster_etcd_backup_target": dict(target, bucket="Bad_Bucket")}))
     before = _run("ls -la /etc/normaldance/etcd-backup/ /var/lib/etcd-backup/").stdout
     rc, out = lablib.playbook(INVENTORY.path, "etcd_backup.yml", "-e", f"@{badvars}", "-e", f"@{encryption}")
-    assert rc == 2, f"etcd_backup.yml with a bad bucket exited {rc}:\n{out[-3000:]}"
+    assert rc == 2, f"etcd_backup.yml with a bad bucket exited {rc}:\n{lablib.excerpt(out)}"
     # Refused by the validation play on the controller, before any host is contacted.
-    assert "cluster_etcd_backup_target (group all): bucket 'Bad_Bucket'" in out, out[-3000:]
+    assert "cluster_etcd_backup_target (group all): bucket 'Bad_Bucket'" in out, lablib.excerpt(out)
     assert not [s for s in secrets_seen if s in out], "the refused run printed a key or the passphrase"
     assert _run("ls -la /etc/normaldance/etcd-backup/ /var/lib/etcd-backup/").stdout == before, \
         "the refused run changed the node"
 
     # The S3 target with encrypted copies.
     rc, out = lablib.playbook(INVENTORY.path, "etcd_backup.yml", "-e", f"@{S3_VARS}", "-e", f"@{encryption}")
-    assert rc == 0, out[-4000:]
+    assert rc == 0, lablib.excerpt(out)
     assert not [s for s in secrets_seen if s in out], "etcd_backup.yml printed an S3 key or the passphrase"
-    assert "shipped" in out and f"s3://{target['bucket']}/{folder}" in out, out[-3000:]
+    assert "shipped" in out and f"s3://{target['bucket']}/{folder}" in out, lablib.excerpt(out)
     mode = _run(f"stat -c '%a %U' {S3_KEYS_FILE}").stdout.split()
     assert mode == ["600", "root"], f"{S3_KEYS_FILE} on {CONTROL_PLANE} is {mode}"
 

@@ -110,7 +110,7 @@ CLEAN = {"kubelet": "inactive", "containerd": "active", "state_dirs": 0, "kube_c
 def test_scale_adds_a_worker_and_leaves_the_members_alone(api):
     assert not _ready(api, NEW), f"{NEW} is already a Ready member; the test needs it outside the cluster"
     run, stats = _playbook("scale.yml", log="scale.log")
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, lablib.excerpt(run.stdout)
     for host in ("nd-cp1", "nd-w1", "nd-w2"):
         assert stats[host]["changed"] == 0, f"scale.yml changed {host}: {stats[host]}"
     assert stats[NEW]["changed"] > 0
@@ -140,7 +140,7 @@ def test_remove_node_refuses_the_last_control_plane(api):
 def test_reset_with_confirmation_leaves_a_clean_node():
     run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
                            log="reset.log")
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0, lablib.excerpt(run.stdout)
     assert stats[NEW]["changed"] > 0
     assert _node_is_clean(NEW) == CLEAN
     run, stats = _playbook("reset.yml", "-e", f"reset_nodes={NEW}", "-e", "cluster_reset_confirm=true",
@@ -155,7 +155,7 @@ def test_scale_refuses_a_node_left_half_joined(api):
         run, stats = _playbook("scale.yml", log="scale-half-joined.log")
         assert run.returncode == 2, f"scale.yml exited {run.returncode} (expected 2: a host failed)"
         assert (f"scale.yml on host {NEW}: the host is not a member" in run.stdout
-                and f"reset.yml -e reset_nodes={NEW}" in run.stdout), run.stdout[-3000:]
+                and f"reset.yml -e reset_nodes={NEW}" in run.stdout), lablib.excerpt(run.stdout)
         assert stats[NEW]["failed"] == 1 and stats[NEW]["changed"] == 0, stats[NEW]
         assert all(s["failed"] == 0 and s["changed"] == 0 for h, s in stats.items() if h != NEW), stats
     finally:
@@ -212,7 +212,7 @@ def test_remove_node_drains_deletes_and_resets(api):
         assert on_new, f"no replica landed on {NEW}; the drain would prove nothing"
 
         run, stats = _playbook("remove_node.yml", "-e", f"remove_nodes={NEW}", log="remove.log")
-        assert run.returncode == 0, run.stdout[-3000:]
+        assert run.returncode == 0, lablib.excerpt(run.stdout)
         with pytest.raises(ApiException) as gone:
             api.read_node(NEW)
         assert gone.value.status == 404

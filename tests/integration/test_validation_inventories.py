@@ -2,8 +2,12 @@
 
 Each directory of bad_inventories/ is one case: an inventory (hosts.yml
 and group_vars) with one or more mistakes, and expected.txt with the exact
-messages, in order. The hosts of every case use SSH to TEST-NET addresses;
-the run must not even try to reach them.
+messages, in order; each directory of good_inventories/ an inventory that
+passes. A case that names files on the controller (certificates, keys)
+writes @FILES@ for their directory; tests/inventory_cases.py makes the files
+at run time and puts the case, with the directory in place, in a temporary
+directory. The hosts of every case use SSH to TEST-NET addresses; the run
+must not even try to reach them.
 """
 import json
 import os
@@ -15,9 +19,9 @@ import sys
 
 import pytest
 
+from inventory_cases import BAD, BAD_CASES as CASES, GOOD, GOOD_CASES, prepare
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BAD = pathlib.Path(__file__).resolve().parent / "bad_inventories"
-CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
 PLAYBOOK = ROOT / "playbooks" / "validate.yml"
 _NEXT_TO_PYTHON = pathlib.Path(sys.executable).parent / "ansible-playbook"
 ANSIBLE_PLAYBOOK = str(_NEXT_TO_PYTHON) if _NEXT_TO_PYTHON.exists() else "ansible-playbook"
@@ -69,16 +73,30 @@ def test_at_least_68_cases():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_broken_inventory_fails_with_the_exact_messages(case):
-    expected = (BAD / case / "expected.txt").read_text().splitlines()
+def test_broken_inventory_fails_with_the_exact_messages(case, tmp_path):
+    inventory, expected = prepare(BAD / case, tmp_path)
     assert expected
-    run = run_validate(BAD / case / "hosts.yml")
+    run = run_validate(inventory)
     assert run.returncode == 2, run.stdout
     assert failed_result(run.stdout)["problems"] == expected
     for line in expected:
         # What the user reads: one line per problem in the error summary.
         assert "\n- %s\n" % line in run.stdout + "\n"
     assert_no_host_contacted(run.stdout)
+
+
+@pytest.mark.parametrize("case", GOOD_CASES)
+def test_good_inventory_passes(case, tmp_path):
+    inventory, expected = prepare(GOOD / case, tmp_path)
+    assert expected == [], "a good inventory has no expected.txt"
+    run = run_validate(inventory)
+    assert run.returncode == 0, run.stdout
+    assert "the inventory is valid" in run.stdout
+    assert_no_host_contacted(run.stdout)
+
+
+def test_there_are_good_inventories():
+    assert GOOD_CASES
 
 
 @pytest.mark.parametrize("environment", ["lab", "lab-ha", "lab-scale", "development"])

@@ -8,13 +8,28 @@ asserts these rules again on the hosts, so that a role used on its own is
 protected too; here they are checked for every host at once, before any
 host is contacted. Only values the inventory sets are checked (the
 defaults of the roles are valid), and only values that passed their
-argument spec (see ``argument_specs``).
+argument spec (see ``argument_specs``). A rule that relates two variables
+compares with the other's value as the role gets it (the inventory's, else
+its default).
+
+The rules of ``platform_ingress`` go further than its preflight (which
+checks only the ingress hosts): its address against the node network, the
+API endpoint and the node addresses, as ``network_layout`` checks the API
+endpoint; its VRRP router id against the API endpoint's; Traefik's host
+ports against each other and the ports of the nodes
+(``kubernetes_limits.RESERVED_PORTS`` and the API port); and the site's
+certificate, key and CA files on the controller (``controller_files``).
 """
 
 import difflib
+import functools
 import re
 
 from ansible_collections.normaldance.platform.plugins.module_utils import duration, networks
+from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import default_of
+from ansible_collections.normaldance.platform.plugins.module_utils.validation.controller_files import (
+    ControllerFiles, FileProblem, chain_problem, same_key)
+from ansible_collections.normaldance.platform.plugins.module_utils.validation.kubernetes_limits import RESERVED_PORTS
 from ansible_collections.normaldance.platform.plugins.module_utils.validation.model import Findings, Unreadable, show
 
 _DURATION_RULE = "use whole numbers with the units s, m, h, d or w, such as 12h or 30d"
@@ -57,14 +72,19 @@ def is_label_value(text):
 
 
 class HostValues:
-    """The role variables of one host as a rule sees them: the inventory's, else the spec default."""
+    """The role variables of one host as a rule sees them: the inventory's, else the spec default.
 
-    def __init__(self, host, values, hostvars, specs, view):
+    ``files`` (a ControllerFiles) reads the files on the controller that
+    variables name.
+    """
+
+    def __init__(self, host, values, hostvars, specs, view, files=None):
         self.host = host
         self.values = values
         self.hostvars = hostvars
         self.specs = specs
         self.view = view
+        self.files = files if files is not None else ControllerFiles()
 
     def is_set(self, name):
         return name in self.values
@@ -356,6 +376,217 @@ def _storage_node_paths(value, host):
     return problems
 
 
+_GO_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+
+
+def _metrics_resolution(value, _host):
+    """--metric-resolution of metrics-server: whole h, m and s, at least 10s (metrics-server refuses less)."""
+    found = _GO_DURATION.fullmatch(value)
+    if value and found:
+        hours, minutes, seconds = (int(part or 0) for part in found.groups())
+        if hours * 3600 + minutes * 60 + seconds >= 10:
+            return []
+        return ["%s is shorter than 10s, which metrics-server refuses" % show(value)]
+    return ["%s is not a duration of whole hours, minutes and seconds such as 15s, 1m or 1m30s" % show(value)]
+
+
+def _replicas(value, _host):
+    return [] if value >= 1 else ["%s is not a number of pods; it must be 1 or more" % show(value)]
+
+
+# The ingress (role platform_ingress): a second virtual IP next to the API
+# endpoint's, Traefik's host ports on the ingress nodes, and the site's own
+# certificate, read from files on the controller.
+_INGRESS_VIP_RULE = "the ingress address (VIP) must be an unused address in the node network"
+_VRRP_RULE = ("the API endpoint and the ingress address are virtual IPs on the node network, where VRRP instances with "
+              "the same router id collide")
+_INGRESS_PORTS = ("platform_ingress_http_port", "platform_ingress_https_port", "platform_ingress_ping_port")
+_DNS_NAME_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_TLS_PAIR_RULE = ("platform_ingress_tls_certificate and platform_ingress_tls_key go together: set both for the site's "
+                  "certificate, or neither for one the collection issues")
+
+
+def is_dns_name(text):
+    """Tell whether ``text`` is a DNS name: lower-case labels of at most 63 letters, digits and '-', joined by dots."""
+    return (isinstance(text, str) and 0 < len(text) <= 253
+            and all(_DNS_NAME_LABEL.fullmatch(label) for label in text.split(".")))
+
+
+def _address_or_none(value):
+    try:
+        return networks.parse_address(value)
+    except networks.AddressError:
+        return None
+
+
+def _network_or_none(value):
+    try:
+        return networks.parse_network(value)
+    except networks.AddressError:
+        return None
+
+
+def _ingress_address(value, host):
+    """Like the API endpoint (validation.network_layout): an unused IPv4 address of the node network."""
+    if value == "":
+        return []
+    address = _address_or_none(value)
+    if address is None or address.version != 4:
+        return ["%s is not an IPv4 address such as '192.0.2.100'; %s" % (show(value), _INGRESS_VIP_RULE)]
+    problems = []
+    node_value = host.hostvars.get("platform_node_network")
+    node = _network_or_none(node_value)
+    if node is not None and address not in node:
+        problems.append("%s is outside platform_node_network %s; %s" % (show(value), show(node_value), _INGRESS_VIP_RULE))
+    elif node is not None and networks.is_reserved_in(address, node):
+        problems.append("%s is the network or broadcast address of platform_node_network %s; %s"
+                        % (show(value), show(node_value), _INGRESS_VIP_RULE))
+    if _address_or_none(host.hostvars.get("platform_api_endpoint_address")) == address:
+        problems.append("%s is also platform_api_endpoint_address, the API endpoint (VIP); %s"
+                        % (show(value), _INGRESS_VIP_RULE))
+    elif host.is_set("cluster_endpoint_address") and _address_or_none(host.get("cluster_endpoint_address")) == address:
+        problems.append("%s is also cluster_endpoint_address, the API endpoint (VIP); %s" % (show(value), _INGRESS_VIP_RULE))
+    for other in host.view.hosts:
+        variables = host.view.hostvars.get(other, {})
+        for name in ("platform_node_ip", "ansible_host"):
+            if _address_or_none(variables.get(name)) == address:
+                problems.append("%s is the address of host %s (%s); %s" % (show(value), other, name, _INGRESS_VIP_RULE))
+                break
+    return problems
+
+
+def _both_addresses(host):
+    return bool(host.get("platform_ingress_address")) and bool(host.hostvars.get("platform_api_endpoint_address"))
+
+
+def _ingress_router_id(value, host):
+    problems = _router_id(value, host)
+    if problems or not _both_addresses(host) or value != host.get("cluster_endpoint_virtual_router_id"):
+        return problems
+    return ["%s is also cluster_endpoint_virtual_router_id, the router id of the API endpoint; %s" % (show(value), _VRRP_RULE)]
+
+
+def _endpoint_router_id(value, host):
+    """The API endpoint's router id against the ingress's default one (a set one is checked by _ingress_router_id)."""
+    if host.is_set("platform_ingress_virtual_router_id") or not _both_addresses(host):
+        return []
+    if value != host.get("platform_ingress_virtual_router_id"):
+        return []
+    return ["%s is also platform_ingress_virtual_router_id (its default), the router id of the ingress address; %s"
+            % (show(value), _VRRP_RULE)]
+
+
+def _ingress_hosts(value, host):
+    if not value:
+        return ["%s is empty; Traefik needs at least one ingress node, a host of the group k8s_cluster" % show(value)]
+    nodes = host.view.members("k8s_cluster")
+    unknown = []
+    for item in value:
+        if item not in nodes and item not in unknown:
+            unknown.append(item)
+    if not unknown:
+        return []
+    return ["%s names %s, which %s; the ingress nodes must be Kubernetes nodes of the inventory"
+            % (show(value), ", ".join(unknown),
+               "is not a host of the group k8s_cluster" if len(unknown) == 1 else "are not hosts of the group k8s_cluster")]
+
+
+def _ingress_port(name, value, host):
+    """One of Traefik's host ports: a port, not one the nodes use already, not one of the other two.
+
+    A collision of two ports is reported once, on the later of the two in
+    _INGRESS_PORTS, unless the inventory leaves that one at its default.
+    """
+    if not 1 <= value <= 65535:
+        return ["%s is not a port; it must be a whole number from 1 to 65535" % show(value)]
+    problems = []
+    reserved = dict(RESERVED_PORTS)
+    api_port = host.hostvars.get("platform_api_endpoint_port", default_of("platform_api_endpoint_port"))
+    if isinstance(api_port, int) and not isinstance(api_port, bool):
+        reserved[api_port] = "the API server (platform_api_endpoint_port)"
+    if value in reserved:
+        problems.append(
+            "%s is the port of %s on the Kubernetes nodes; Traefik listens on this host port on every ingress node, "
+            "so it must be free there (not one of %s)"
+            % (show(value), reserved[value], ", ".join(str(item) for item in sorted(reserved))))
+    position = _INGRESS_PORTS.index(name)
+    for index, other in enumerate(_INGRESS_PORTS):
+        if other == name or host.get(other) != value:
+            continue
+        if index < position or not host.is_set(other):
+            problems.append("%s is also %s; Traefik's HTTP, HTTPS and ping ports must be three different host ports"
+                            % (show(value), other))
+    return problems
+
+
+def _ingress_domain(value, _host):
+    if value.startswith("*."):
+        return ["%s starts with '*.'; give the domain itself: the certificate the collection issues covers the domain "
+                "and every name directly under it" % show(value)]
+    if is_dns_name(value):
+        return []
+    return ["%s is not a DNS domain; it must be labels of at most 63 lower-case letters, digits and '-' (not at the "
+            "start or end of a label) joined by dots, such as 'prod.example.com'" % show(value)]
+
+
+def _tls_certificate(value, host):
+    if value == "":
+        return []
+    problems = []
+    if not host.get("platform_ingress_tls_key"):
+        problems.append("%s is set but platform_ingress_tls_key is empty; %s" % (show(value), _TLS_PAIR_RULE))
+    try:
+        chain = host.files.certificates(value)
+    except FileProblem as exc:
+        return problems + ["%s %s" % (show(value), exc)]
+    authority = host.get("platform_ingress_tls_ca")
+    if authority:
+        try:
+            authorities = host.files.certificates(authority)
+        except FileProblem:
+            return problems  # reported for platform_ingress_tls_ca
+        reason = chain_problem(chain, authorities)
+        if reason:
+            problems.append("%s is not issued by platform_ingress_tls_ca %s: %s" % (show(value), show(authority), reason))
+    return problems
+
+
+def _tls_key(value, host):
+    if value == "":
+        return []
+    problems = []
+    certificate = host.get("platform_ingress_tls_certificate")
+    if not certificate:
+        problems.append("%s is set but platform_ingress_tls_certificate is empty; %s" % (show(value), _TLS_PAIR_RULE))
+    try:
+        key = host.files.private_key(value)
+    except FileProblem as exc:
+        return problems + ["%s %s" % (show(value), exc)]
+    if certificate:
+        try:
+            leaf = host.files.certificates(certificate)[0]
+        except FileProblem:
+            return problems  # reported for platform_ingress_tls_certificate
+        if not same_key(leaf, key):
+            problems.append("%s is not the private key of platform_ingress_tls_certificate %s: their public keys differ"
+                            % (show(value), show(certificate)))
+    return problems
+
+
+def _tls_ca(value, host):
+    if value == "":
+        return []
+    problems = []
+    if not host.get("platform_ingress_tls_certificate"):
+        problems.append("%s is set but platform_ingress_tls_certificate is empty; the CA is used only with the site's "
+                        "certificate (platform_ingress_tls_certificate and platform_ingress_tls_key)" % show(value))
+    try:
+        host.files.certificates(value)
+    except FileProblem as exc:
+        problems.append("%s %s" % (show(value), exc))
+    return problems
+
+
 # The variable each rule is about, the Python type its argument spec gives
 # it, and the rule. A rule runs where the inventory sets that variable to a
 # value that passed its argument spec (and so has that type).
@@ -368,6 +599,7 @@ RULES = (
     ("cluster_control_plane_kubernetes_version", str, _x_y_z),
     ("cluster_endpoint_address", str, _ip_address),
     ("cluster_endpoint_virtual_router_id", int, _router_id),
+    ("cluster_endpoint_virtual_router_id", int, _endpoint_router_id),
     ("cluster_etcd_backup_dir", str, _absolute_path),
     ("cluster_etcd_backup_encrypt", bool, _backup_encrypt),
     ("cluster_etcd_backup_etcd_version", str, _etcd_version),
@@ -393,6 +625,18 @@ RULES = (
     ("node_prepare_hosts_group", str, _hosts_group),
     ("node_prepare_sysctls", dict, _sysctls),
     ("node_prepare_sysctls_extra", dict, _sysctls),
+    ("platform_metrics_replicas", int, _replicas),
+    ("platform_metrics_resolution", str, _metrics_resolution),
+    ("platform_ingress_address", str, _ingress_address),
+    ("platform_ingress_domain", str, _ingress_domain),
+    ("platform_ingress_hosts", list, _ingress_hosts),
+    ("platform_ingress_http_port", int, functools.partial(_ingress_port, "platform_ingress_http_port")),
+    ("platform_ingress_https_port", int, functools.partial(_ingress_port, "platform_ingress_https_port")),
+    ("platform_ingress_ping_port", int, functools.partial(_ingress_port, "platform_ingress_ping_port")),
+    ("platform_ingress_tls_ca", str, _tls_ca),
+    ("platform_ingress_tls_certificate", str, _tls_certificate),
+    ("platform_ingress_tls_key", str, _tls_key),
+    ("platform_ingress_virtual_router_id", int, _ingress_router_id),
     ("platform_namespaces_extra", list, _namespace_names),
     ("platform_namespaces_platform", list, _namespace_names),
     ("platform_namespaces_pod_security_exceptions", dict, _pod_security_exceptions),
@@ -401,15 +645,21 @@ RULES = (
 )
 
 
-def check_role_rules(view, values, specs):
-    """Apply RULES to the checked role variables of every host (``values`` from check_role_variables)."""
+def check_role_rules(view, values, specs, files=None):
+    """Apply RULES to the checked role variables of every host (``values`` from check_role_variables).
+
+    ``files`` (a ControllerFiles) reads the files on the controller that
+    variables name; by default they are read as they are, without
+    decrypting ansible-vault files.
+    """
     findings = Findings()
+    files = files if files is not None else ControllerFiles()
     for name, kind, rule in RULES:
         for host in view.hosts:
             host_values = values.get(host, {})
             if name not in host_values or not isinstance(host_values[name], kind):
                 continue
-            context = HostValues(host, host_values, view.hostvars.get(host, {}), specs, view)
+            context = HostValues(host, host_values, view.hostvars.get(host, {}), specs, view, files)
             for text in rule(host_values[name], context):
                 findings.add(name, [host], text)
     return findings.messages(view)

@@ -4,7 +4,8 @@
 """Run every inventory check and collect all problems at once."""
 
 from ansible_collections.normaldance.platform.plugins.module_utils import networks
-from ansible_collections.normaldance.platform.plugins.module_utils.validation import argument_specs, groups, inventory_files
+from ansible_collections.normaldance.platform.plugins.module_utils.validation import argument_specs, controller_files, groups
+from ansible_collections.normaldance.platform.plugins.module_utils.validation import inventory_files
 from ansible_collections.normaldance.platform.plugins.module_utils.validation import kubernetes_limits, network_layout, nodes
 from ansible_collections.normaldance.platform.plugins.module_utils.validation import profile_rules, required_secrets, role_rules
 from ansible_collections.normaldance.platform.plugins.module_utils.validation import variables, versions
@@ -19,13 +20,16 @@ def _node_port_range(view, values):
     return kubernetes_limits.DEFAULT_NODE_PORT_RANGE
 
 
-def validate(view, extra_known=(), role_specs=None, inventory_dirs=(), vars_extensions=inventory_files.DEFAULT_EXTENSIONS):
+def validate(view, extra_known=(), role_specs=None, inventory_dirs=(), vars_extensions=inventory_files.DEFAULT_EXTENSIONS,
+             read_file=None):
     """Check an InventoryView; return a dict with ``problems`` (messages) and a summary.
 
     ``role_specs`` (argument_specs.RoleSpecs) enables the checks of role
     variables; ``inventory_dirs`` (a list of (directory, name in messages))
-    the checks of the files next to the inventory. The messages never
-    contain the value of a secret.
+    the checks of the files next to the inventory; ``read_file`` (a path to
+    bytes, else controller_files.read_plain) reads the files on the
+    controller that role variables name, as the roles read them. The
+    messages never contain the value of a secret or the content of a file.
     """
     if not networks.HAS_NETADDR:
         return {"problems": ["the Python library netaddr is required on the controller to validate the inventory"]}
@@ -38,7 +42,8 @@ def validate(view, extra_known=(), role_specs=None, inventory_dirs=(), vars_exte
     problems.extend(found)
     found, role_values = argument_specs.check_role_variables(view, role_specs)
     problems.extend(found)
-    problems.extend(role_rules.check_role_rules(view, role_values, role_specs))
+    files = controller_files.ControllerFiles(read_file or controller_files.read_plain)
+    problems.extend(role_rules.check_role_rules(view, role_values, role_specs, files))
     environment = settings["platform_environment"].parsed
     problems.extend(groups.check_groups(view, environment))
     problems.extend(nodes.check_node_names(view))

@@ -10,8 +10,9 @@ _SPEC = importlib.util.spec_from_file_location("run_tests", _ROOT / "tools" / "r
 run_tests = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(run_tests)
 
-LAB_STAGES = ["molecule", "test-cluster", "test-ha"]
-CONTROLLER_STAGES = ["yamllint", "ansible-lint", "sanity", "units", "integration", "lab-artifacts-tests", "build", "docs-lint"]
+LAB_STAGES = ["test-cluster", "test-ha"]
+CONTROLLER_STAGES = ["yamllint", "ansible-lint", "sanity", "units", "integration", "lab-artifacts-tests", "build", "docs-lint",
+                     "molecule"]
 
 
 def names(stages):
@@ -36,8 +37,8 @@ def test_one_lane_runs_every_stage_in_the_usual_order():
 
 
 def test_a_subset_of_one_kind_gives_one_lane():
-    selected = run_tests.select(run_tests.STAGES, ["test-ha", "molecule"])[0]
-    assert [names(lane) for lane in run_tests.split_lanes(selected)] == [["molecule", "test-ha"]]
+    selected = run_tests.select(run_tests.STAGES, ["test-ha", "test-cluster"])[0]
+    assert [names(lane) for lane in run_tests.split_lanes(selected)] == [["test-cluster", "test-ha"]]
     assert not run_tests.split_lanes([])
 
 
@@ -135,12 +136,12 @@ def test_summary_table_and_final_line():
 # The runner end to end on a stand-in Makefile: a controller stage and a lab
 # stage that each wait for the other to start, and a failing stage.
 FAKE_MAKEFILE = """\
-.PHONY: venv collection-link yamllint molecule units build
+.PHONY: venv collection-link yamllint test-cluster units build
 venv collection-link:
 \t@true
 yamllint:
 \t@touch controller-started; for i in $$(seq 50); do [ -e lab-started ] && exit 0; sleep 0.1; done; echo 'no lab stage ran alongside'; exit 1
-molecule:
+test-cluster:
 \t@touch lab-started; for i in $$(seq 50); do [ -e controller-started ] && exit 0; sleep 0.1; done; echo 'no controller stage ran alongside'; exit 1
 units:
 \t@echo 'fatal: [nd-cp1]: FAILED! => boom'; for i in $$(seq 60); do echo "line $$i"; done; exit 3
@@ -159,15 +160,15 @@ def fake_checkout(tmp_path, monkeypatch):
 
 
 def test_the_lanes_run_at_the_same_time_and_failures_are_explained(fake_checkout, monkeypatch, capsys):
-    monkeypatch.setenv("STAGES", "yamllint units molecule")
+    monkeypatch.setenv("STAGES", "yamllint units test-cluster")
     assert run_tests.main() == 1
     out = capsys.readouterr().out
-    assert "===== 3 stage(s): yamllint -> units; at the same time: molecule =====" in out
+    assert "===== 3 stage(s): yamllint -> units; at the same time: test-cluster =====" in out
     assert "----- units failed (exit code 2); full log: build/logs/units.log -----" in out
     assert "  fatal: [nd-cp1]: FAILED! => boom" in out
     assert "  line 60" in out
     assert re.search(r"^yamllint +controller +[0-9.]+ +PASS$", out, re.MULTILINE)
-    assert re.search(r"^molecule +lab +[0-9.]+ +PASS$", out, re.MULTILINE)
+    assert re.search(r"^test-cluster +lab +[0-9.]+ +PASS$", out, re.MULTILINE)
     assert out.rstrip().endswith("stages: 2 passed, 1 failed")
     assert (fake_checkout / "build" / "logs" / "units.log").read_text(encoding="utf-8").startswith("fatal: [nd-cp1]")
 

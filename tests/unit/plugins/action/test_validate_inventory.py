@@ -12,6 +12,7 @@ from unittest.mock import MagicMock, patch
 import pytest
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.playbook.play_context import PlayContext
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
@@ -21,18 +22,19 @@ from ansible.errors import AnsibleError
 from ansible_collections.normaldance.platform.plugins.action.validate_inventory import (
     ROLES_DIR, ActionModule, inventory_dirs, load_role_specs)
 from ansible_collections.normaldance.platform.plugins.module_utils.platform_variables import SECRETS
+from inventory_cases import BAD, BAD_CASES as CASES, GOOD, GOOD_CASES, prepare
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-BAD = ROOT / "tests" / "integration" / "bad_inventories"
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
-CASES = sorted(path.name for path in BAD.iterdir() if path.is_dir())
 SHIPPED = ["lab", "lab-ha", "lab-scale", "development", "staging", "production"]
 # What ansible-vault encrypted values would provide in a real staging or production.
 REPLACED_SECRETS = dict((name, "unit-test-secret-%d" % number) for number, name in enumerate(SECRETS))
 
 
-def run_plugin(inventory, args=None, extra_vars=None):
+def run_plugin(inventory, args=None, extra_vars=None, vault_password=None):
     loader = DataLoader()
+    if vault_password is not None:
+        loader.set_vault_secrets([("default", VaultSecret(vault_password))])
     manager = InventoryManager(loader=loader, sources=[str(inventory)])
     # ansible-core caches the extra vars of the command line process-wide; give each run its own.
     with patch("ansible.vars.manager.load_extra_vars", return_value=dict(extra_vars or {})):
@@ -57,13 +59,35 @@ def test_there_are_at_least_68_cases():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_inventory_gives_exactly_the_expected_messages(case):
-    expected = (BAD / case / "expected.txt").read_text().splitlines()
-    result = run_plugin(BAD / case / "hosts.yml")
+def test_bad_inventory_gives_exactly_the_expected_messages(case, tmp_path):
+    inventory, expected = prepare(BAD / case, tmp_path)
+    result = run_plugin(inventory)
     assert result["failed"] is True
     assert result["problems"] == expected
     assert result["msg"].splitlines()[1:] == ["- " + line for line in expected]
     assert not any("example-only-secret" in line or "another-example-secret" in line for line in result["problems"])
+
+
+@pytest.mark.parametrize("case", GOOD_CASES)
+def test_good_inventory_is_valid(case, tmp_path):
+    inventory, _expected = prepare(GOOD / case, tmp_path)
+    result = run_plugin(inventory)
+    assert result["problems"] == []
+    assert result["msg"] == "the inventory is valid"
+
+
+def test_a_vault_encrypted_key_file_is_read_as_the_role_reads_it(tmp_path):
+    """The role reads the key with the file lookup, which decrypts ansible-vault files; so does the validator."""
+    inventory, _expected = prepare(GOOD / "ingress_site_certificate", tmp_path)
+    key = tmp_path / "files" / "leaf.key"
+    plain = key.read_bytes()
+    key.write_bytes(VaultLib([("default", VaultSecret(b"unit-test-vault-password"))]).encrypt(plain))
+    assert run_plugin(inventory, vault_password=b"unit-test-vault-password")["problems"] == []
+    problems = run_plugin(inventory)["problems"]
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "platform_ingress_tls_key (group all): '%s' cannot be read on the controller (" % key)
+    assert "PRIVATE KEY" not in problems[0] and "ANSIBLE_VAULT" not in problems[0]
 
 
 @pytest.mark.parametrize("environment", SHIPPED)

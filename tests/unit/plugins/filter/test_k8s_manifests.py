@@ -1,9 +1,14 @@
 """Filters k8s_dry_runnable and k8s_changes, and platform_image."""
+import pathlib
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.normaldance.platform.plugins.filter.k8s_manifests import k8s_changes, k8s_dry_runnable
 from ansible_collections.normaldance.platform.plugins.filter.platform_image import platform_image
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
 
 NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "new"}}
 SC = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local-path"}}
@@ -66,3 +71,23 @@ def test_platform_image_reference():
         platform_image("nope")
     with pytest.raises(AnsibleFilterError, match="64 lower-case hex digits"):
         platform_image("local-path-helper", "", {"local-path-helper": "sha256:12"})
+
+
+def test_platform_image_of_metrics_server_is_where_the_lab_pushes_it():
+    # lab/artifacts pushes it as <addon registry>/metrics-server/metrics-server:<metrics_server.version>.
+    versions = yaml.safe_load((ROOT / "lab" / "artifacts" / "versions.yml").read_text())
+    assert platform_image("metrics-server") == "registry.k8s.io/metrics-server/metrics-server:v0.8.0"
+    assert platform_image("metrics-server", "10.210.0.5:5000") == \
+        "10.210.0.5:5000/metrics-server/metrics-server:" + versions["metrics_server"]["version"]
+    assert "metrics-server" not in versions["on_demand"], "the lab must build the image platform_metrics deploys"
+
+
+def test_traefik_image_crds_and_lab_build_name_the_same_release():
+    crds = yaml.safe_load((ROOT / "roles" / "platform_ingress" / "vars" / "main.yml").read_text())["__platform_ingress_crds"]
+    lab = yaml.safe_load((ROOT / "lab" / "artifacts" / "versions.yml").read_text())
+    assert platform_image("traefik", "10.210.0.5:5000") == "10.210.0.5:5000/library/traefik:" + crds["version"]
+    assert lab["traefik"]["version"] == crds["version"]
+    assert lab["traefik"]["pypi"]["version"] == crds["version"].lstrip("v")
+    assert "/" + crds["version"] + "/" in crds["upstream"] and crds["upstream"].endswith("/" + crds["file"])
+    assert platform_image("keepalived", "10.210.0.5:5000") == \
+        "10.210.0.5:5000/%s:%s" % (lab["keepalived"]["name"], lab["keepalived"]["tag"])
