@@ -917,6 +917,38 @@ def build_keepalived(cfg: dict) -> dict:
 # driver
 
 
+def build_keda(cfg: dict) -> dict:
+    """KEDA (Apache-2.0): the operator, the metrics API server and the CRDs of the same release."""
+    spec = cfg["keda"]
+    version = spec["version"]
+    mod = "github.com/kedacore/keda/v2"
+    info = module_info(mod, version)
+    out = WORK / f"out-keda-{version}"
+    # Upstream's Makefile sets the version package's two variables.
+    flags = ["-s", "-w", f"-X {mod}/version.Version={version.lstrip('v')}"]
+    if info["Commit"]:
+        flags.append(f"-X {mod}/version.GitCommit={info['Commit']}")
+    timings = go_build("keda", mod, version, [(f"{mod}/cmd/operator", "keda"), (f"{mod}/cmd/adapter", "keda-adapter")],
+                       flags, out)
+    files = [publish(out / "keda", f"keda/{version}/keda"),
+             publish(out / "keda-adapter", f"keda/{version}/keda-adapter")]
+    for crd in spec["crd_files"]:
+        files.append(publish(Path(info["Dir"]) / crd, f"keda/{version}/{Path(crd).name}"))
+    # Upstream's images: distroless static, /keda and /keda-adapter, user
+    # 65532, tagged with the version without its v.
+    tag = version.lstrip("v")
+    created = epoch_of(info["Time"])
+    images = [build_image(cfg, name="kedacore/keda", tag=tag, repo=cfg["addon_image_repository"], base="scratch",
+                          files=[(out / "keda", "/keda")], entrypoint=["/keda"], user="65532:65532",
+                          created=created),
+              build_image(cfg, name="kedacore/keda-metrics-apiserver", tag=tag, repo=cfg["addon_image_repository"],
+                          base="scratch", files=[(out / "keda-adapter", "/keda-adapter")],
+                          entrypoint=["/keda-adapter"], user="65532:65532", created=created)]
+    return {"version": version, "files": files, "images": images, "binary_seconds": timings,
+            "source": {"module": mod, "version": version, "commit": info["Commit"], "license": "Apache-2.0",
+                       "obtained": "Go module proxy (wrapper module)"}}
+
+
 def components(cfg: dict) -> list[dict]:
     """Ordered component table: name, version, build function, recipe inputs."""
     table = []
@@ -945,6 +977,7 @@ def components(cfg: dict) -> list[dict]:
         ("metrics-server", build_metrics_server, ["metrics_server"], []),
         ("traefik", build_traefik, ["traefik"], []),
         ("keepalived", build_keepalived, ["keepalived", "debian"], []),
+        ("keda", build_keda, ["keda"], []),
     ]
     entries = [(*s, []) for s in simple] + [(*a, [cfg["addon_image_repository"]]) for a in addons]
     for name, fn, keys, srcs, extra in entries:

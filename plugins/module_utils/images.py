@@ -34,6 +34,19 @@ IMAGES = {
         "path": "metrics-server/metrics-server",
         "tag": "v0.8.0",
     },
+    # Event-driven autoscaling (platform_autoscaling): the KEDA operator and
+    # its external metrics API server; their CRDs are pinned in the role's
+    # vars with the same release.
+    "keda": {
+        "upstream": "ghcr.io/kedacore/keda",
+        "path": "kedacore/keda",
+        "tag": "2.21.0",
+    },
+    "keda-metrics-apiserver": {
+        "upstream": "ghcr.io/kedacore/keda-metrics-apiserver",
+        "path": "kedacore/keda-metrics-apiserver",
+        "tag": "2.21.0",
+    },
     # The ingress controller (platform_ingress); its CRDs are pinned in the
     # role's vars with the same release.
     "traefik": {

@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = lablib.Inventory(os.environ.get("LAB_INVENTORY", ROOT / "inventories" / "lab" / "hosts.yml"))
 ECHO_IMAGE = os.environ.get("ND_ECHO_IMAGE", "10.210.0.5:5000/normaldance/echo:1.0.0")
 APP_NAMESPACE = "development"  # the lab's environment is lab: the development namespace
-PLATFORM_NAMESPACES = (APP_NAMESPACE, "monitoring", "database", "networking", "security", "storage")
+PLATFORM_NAMESPACES = (APP_NAMESPACE, "monitoring", "database", "networking", "security", "storage", "keda")
 
 lablib.skip_unless_lab(INVENTORY)
 

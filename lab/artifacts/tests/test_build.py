@@ -143,7 +143,8 @@ def test_versions_file_names_every_component(build):
     names = [c["name"] for c in build.components(cfg)]
     assert names[0] == "kubernetes-v1.36" and names[-1] == "kubernetes-v1.35"
     for name in ("pause", "crictl", "cni-plugins", "etcd", "coredns", "flannel", "kube-network-policies",
-                 "containerd", "echo", "seaweedfs", "local-path-provisioner", "metrics-server"):
+                 "containerd", "echo", "seaweedfs", "local-path-provisioner", "metrics-server", "traefik",
+                 "keepalived", "keda"):
         assert name in names
     # Recipe keys are stable for identical inputs and differ between components.
     table = build.components(cfg)
@@ -157,7 +158,7 @@ def test_versions_file_names_every_component(build):
 def test_platform_components_use_the_addon_repository(build):
     cfg = build.load_versions()
     table = {c["name"]: c for c in build.components(cfg)}
-    for name in ("local-path-provisioner", "metrics-server"):
+    for name in ("local-path-provisioner", "metrics-server", "traefik", "keepalived", "keda"):
         assert cfg["addon_image_repository"] in table[name]["inputs"]
     # The other components' recipes do not depend on it: adding the
     # platform components rebuilt none of them.

@@ -394,6 +394,38 @@ def _replicas(value, _host):
     return [] if value >= 1 else ["%s is not a number of pods; it must be 1 or more" % show(value)]
 
 
+def _positive_milliseconds(value, _host):
+    return [] if value >= 1 else ["%s is not a number of milliseconds; it must be 1 or more" % show(value)]
+
+
+_AUTOSCALING_NAMESPACE_RULE = ("KEDA runs in a platform namespace, which gets the platform's labels, quota, container "
+                               "defaults and default deny")
+
+
+def _autoscaling_listed(host):
+    """KEDA's namespace, the platform namespaces, and whether the first is one of them."""
+    namespace = host.get("platform_autoscaling_namespace")
+    listed = list(host.get("platform_namespaces_platform") or []) + list(host.get("platform_namespaces_extra") or [])
+    return namespace, listed, namespace in listed
+
+
+def _autoscaling_namespace(value, host):
+    _namespace, listed, found = _autoscaling_listed(host)
+    if found:
+        return []
+    return ["%s is not one of the platform namespaces (platform_namespaces_platform and platform_namespaces_extra: %s); "
+            "%s" % (show(value), ", ".join(listed) or "none", _AUTOSCALING_NAMESPACE_RULE)]
+
+
+def _namespaces_hold_autoscaling(value, host):
+    namespace, _listed, found = _autoscaling_listed(host)
+    # Reported for platform_autoscaling_namespace when the inventory sets it.
+    if found or host.is_set("platform_autoscaling_namespace"):
+        return []
+    return ["%s does not hold platform_autoscaling_namespace %s (its default), nor does platform_namespaces_extra; %s"
+            % (show(value), show(namespace), _AUTOSCALING_NAMESPACE_RULE)]
+
+
 # The ingress (role platform_ingress): a second virtual IP next to the API
 # endpoint's, Traefik's host ports on the ingress nodes, and the site's own
 # certificate, read from files on the controller.
@@ -625,6 +657,10 @@ RULES = (
     ("node_prepare_hosts_group", str, _hosts_group),
     ("node_prepare_sysctls", dict, _sysctls),
     ("node_prepare_sysctls_extra", dict, _sysctls),
+    ("platform_autoscaling_http_timeout", int, _positive_milliseconds),
+    ("platform_autoscaling_metrics_server_replicas", int, _replicas),
+    ("platform_autoscaling_namespace", str, _autoscaling_namespace),
+    ("platform_autoscaling_operator_replicas", int, _replicas),
     ("platform_metrics_replicas", int, _replicas),
     ("platform_metrics_resolution", str, _metrics_resolution),
     ("platform_ingress_address", str, _ingress_address),
@@ -639,6 +675,7 @@ RULES = (
     ("platform_ingress_virtual_router_id", int, _ingress_router_id),
     ("platform_namespaces_extra", list, _namespace_names),
     ("platform_namespaces_platform", list, _namespace_names),
+    ("platform_namespaces_platform", list, _namespaces_hold_autoscaling),
     ("platform_namespaces_pod_security_exceptions", dict, _pod_security_exceptions),
     ("platform_storage_default_path", str, _absolute_path),
     ("platform_storage_node_paths", dict, _storage_node_paths),

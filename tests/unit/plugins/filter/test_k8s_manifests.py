@@ -91,3 +91,18 @@ def test_traefik_image_crds_and_lab_build_name_the_same_release():
     assert "/" + crds["version"] + "/" in crds["upstream"] and crds["upstream"].endswith("/" + crds["file"])
     assert platform_image("keepalived", "10.210.0.5:5000") == \
         "10.210.0.5:5000/%s:%s" % (lab["keepalived"]["name"], lab["keepalived"]["tag"])
+
+
+def test_keda_images_crds_and_lab_build_name_the_same_release():
+    crds = yaml.safe_load((ROOT / "roles" / "platform_autoscaling" / "vars" / "main.yml").read_text())
+    crds = crds["__platform_autoscaling_crds"]
+    lab = yaml.safe_load((ROOT / "lab" / "artifacts" / "versions.yml").read_text())
+    tag = crds["version"].lstrip("v")
+    assert platform_image("keda", "10.210.0.5:5000") == "10.210.0.5:5000/kedacore/keda:" + tag
+    assert platform_image("keda-metrics-apiserver") == "ghcr.io/kedacore/keda-metrics-apiserver:" + tag
+    assert lab["keda"]["version"] == crds["version"]
+    assert "keda" not in lab["on_demand"], "the lab must build the images platform_autoscaling deploys"
+    # The role fetches exactly the files the lab publishes, by name.
+    assert [f["name"] for f in crds["files"]] == [f.rsplit("/", 1)[1] for f in lab["keda"]["crd_files"]]
+    assert crds["upstream"].endswith("/" + crds["version"] + "/config/crd/bases")
+    assert all(len(f["sha256"]) == 64 for f in crds["files"])
