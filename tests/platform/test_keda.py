@@ -140,10 +140,12 @@ def _replicas(apps, wanted, custom, what):
 
 
 def _external_metric(name):
-    path = f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{APP_NAMESPACE}/{name}"
-    return client.ApiClient().call_api(path, "GET", query_params=[("labelSelector", f"scaledobject.keda.sh/name={NAME}")],
-                                       response_type="object", auth_settings=["BearerToken"],
-                                       _return_http_data_only=True)
+    # The external metrics API has the shape of a namespaced custom resource
+    # list (/apis/<group>/<version>/namespaces/<ns>/<metric>), so the custom
+    # objects client reads it without raw calls into the generated client.
+    return client.CustomObjectsApi().list_namespaced_custom_object(
+        "external.metrics.k8s.io", "v1beta1", APP_NAMESPACE, name,
+        label_selector=f"scaledobject.keda.sh/name={NAME}")
 
 
 def test_work_items_scale_the_target_from_zero_and_back(api, scaled):
