@@ -66,6 +66,12 @@ EXCERPT_TAIL = 40
 EXCERPT_LIMIT = 80
 EXCERPT_WIDTH = 300
 
+# The lines of the lab scripts that give a step's wall time (tools/lib.sh's
+# step: "==> test-ha: upgrade test done in 925 s"), recalled before the
+# summary so that the end of the output says where a stage's time went.
+STEP_TIME = re.compile(r"^==> [^:]+: .* in [0-9]+ s\b")
+STEP_TIMES_LIMIT = 30
+
 # A running stage silent for this long gets a "still running" line.
 QUIET_SECONDS = 60
 
@@ -152,6 +158,15 @@ def format_excerpt(result, lines):
     out.append(f"last {len(last)} lines:")
     out.extend("  " + line for line in last)
     return out
+
+
+def format_step_times(result, lines, limit=STEP_TIMES_LIMIT):
+    """The step wall times a stage's log printed (none: no lines), at most ``limit``, the last ones."""
+    found = [ANSI.sub("", line).rstrip("\r\n") for line in lines]
+    found = [line for line in found if STEP_TIME.match(line)]
+    if not found:
+        return []
+    return [f"----- {result.stage.target}: step times -----"] + ["  " + line for line in found[-limit:]]
 
 
 def format_summary(results, wall):
@@ -345,6 +360,10 @@ def main():
             for line in format_excerpt(result, lines):
                 console.print(line)
             console.print()
+    for result in results:
+        lines = (ROOT / result.log).read_text(encoding="utf-8", errors="replace").splitlines()
+        for line in format_step_times(result, lines):
+            console.print(line)
     for line in format_summary(results, wall):
         console.print(line)
     if runner.stopped_by is not None:

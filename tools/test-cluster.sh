@@ -10,9 +10,11 @@
 #      and not made;
 #   4. the lab smoke test, the cluster tests and the platform base tests
 #      (tests/lab, tests/cluster, tests/platform), then the Molecule scenario
-#      platform on the converged lab (`tools/molecule.sh platform`, converge
-#      and verify only: its idempotence and check steps would repeat steps
-#      2 and 3, which assert changed=0 for the whole site.yml);
+#      platform on the converged lab (`tools/molecule.sh platform`, verify
+#      only: its converge, idempotence and check steps would repeat steps
+#      2 and 3, which assert changed=0 for the whole site.yml); the tests
+#      that only add workloads run 4 at a time, those that stop a node or
+#      restart the control plane alone afterwards;
 #   5. the day-2 playbooks on one more node, nd-w3 (tests/day2);
 #   6. `tools/lab.sh down`, unless LAB_KEEP=1.
 # Prints the wall time of each step.
@@ -22,6 +24,20 @@ set -euo pipefail
 inventory="${LAB_INVENTORY:-$root/inventories/lab/hosts.yml}"
 logs="$root/build/test-cluster"
 mkdir -p "$logs"
+# Step 4's tests: those that only add workloads of their own, and those that
+# stop a node (ingress failover, local volume after a restart) or restart the
+# control plane (certificate renewal, etcd restore).
+shared_tests=(tests/lab tests/cluster/test_cluster.py tests/cluster/test_etcd_backup_copies.py
+              tests/platform/test_autoscaling.py tests/platform/test_keda.py)
+disruptive_tests=(tests/cluster/test_certificates.py tests/cluster/test_etcd.py
+                  tests/platform/test_platform_base.py tests/platform/test_ingress.py)
+# A test file in neither list would never run: refuse before the lab is touched.
+for file in tests/lab/test_*.py tests/cluster/test_*.py tests/platform/test_*.py; do
+  case " ${shared_tests[*]} ${disruptive_tests[*]} " in
+    *" $file "* | *" $(dirname "$file") "*) ;;
+    *) echo "tools/test-cluster.sh: $file is in neither shared_tests nor disruptive_tests; add it to one" >&2; exit 2 ;;
+  esac
+done
 
 cleanup() {
   python3 "$root/tools/egress_counter.py" stop >/dev/null 2>&1 || true
@@ -101,16 +117,26 @@ sys.exit(1 if "nd-check-only" in names else 0)
 PY
 step "platform check done in $(secs "$t") s"
 
+# The tests that only add workloads of their own (uniquely named) run side
+# by side (pytest-xdist, one test file per worker): they mostly wait on the
+# cluster. -rP prints what each printed (its figures). The tests that stop a
+# node or restart the control plane then run alone, one after another.
 t=$(date +%s)
-step "lab smoke test, cluster and platform tests"
-ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 tests/lab tests/cluster tests/platform
-step "tests done in $(secs "$t") s"
+step "lab smoke test, cluster and platform tests that share the cluster (4 at a time)"
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -n 4 --dist loadfile -rP \
+  --durations=0 --durations-min=5 "${shared_tests[@]}"
+step "shared tests done in $(secs "$t") s"
+t=$(date +%s)
+step "cluster and platform tests that stop a node or restart the control plane (one at a time)"
+ND_LAB_REQUIRED=1 LAB_INVENTORY="$inventory" python -m pytest -p no:cacheprovider -s --durations=0 --durations-min=5 \
+  "${disruptive_tests[@]}"
+step "disruptive tests done in $(secs "$t") s"
 
 t=$(date +%s)
 step "Molecule scenario platform on the converged lab (log: $logs/molecule-platform.log)"
-# The platform is converged already: its converge is a no-op run of the
-# platform layer, then the scenario's checks.
-MOLECULE_ACTIONS="converge verify" ANSIBLE_INVENTORY="$inventory" tools/molecule.sh platform >"$logs/molecule-platform.log" 2>&1 \
+# The platform is converged already, and steps 2 and 3 proved a no-op run
+# of it: only the scenario's checks run here.
+MOLECULE_ACTIONS="verify" ANSIBLE_INVENTORY="$inventory" tools/molecule.sh platform >"$logs/molecule-platform.log" 2>&1 \
   || { tail -60 "$logs/molecule-platform.log"; exit 1; }
 sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-platform.log" | grep -E '^platform +: ' || true
 step "Molecule platform done in $(secs "$t") s"

@@ -188,3 +188,19 @@ def test_unknown_stages_are_refused(fake_checkout, monkeypatch, capsys):
     monkeypatch.setenv("STAGES", "units unitz")
     assert run_tests.main() == 2
     assert "error: STAGES names no stage: unitz" in capsys.readouterr().out
+
+
+def test_step_times_are_recalled_the_last_ones_first_cut():
+    stage = run_tests.Stage("test-ha", run_tests.LAB, "HA")
+    result = run_tests.Result(stage, 0, 12.0, "build/logs/test-ha.log")
+    lines = ["==> test-ha: bringing up the HA lab (log: up.log)",
+             "\x1b[32m==> test-ha: lab up and site.yml done in 303 s\x1b[0m",
+             "ok: [nd-cp1]",
+             "==> test-upgrade: upgrade test done in 925 s",
+             "==> test-ha: something in 3 stages"]
+    assert run_tests.format_step_times(result, lines) == [
+        "----- test-ha: step times -----",
+        "  ==> test-ha: lab up and site.yml done in 303 s",
+        "  ==> test-upgrade: upgrade test done in 925 s"]
+    assert run_tests.format_step_times(result, lines, limit=1)[1:] == ["  ==> test-upgrade: upgrade test done in 925 s"]
+    assert not run_tests.format_step_times(result, ["PASS"])
