@@ -354,15 +354,15 @@ def main():
 
     results = [runner.results[stage.target] for stage in selected if stage.target in runner.results]
     console.print()
+    logs = {result.stage.target: (ROOT / result.log).read_text(encoding="utf-8", errors="replace").splitlines()
+            for result in results}
     for result in results:
         if result.rc != 0:
-            lines = (ROOT / result.log).read_text(encoding="utf-8", errors="replace").splitlines()
-            for line in format_excerpt(result, lines):
+            for line in format_excerpt(result, logs[result.stage.target]):
                 console.print(line)
             console.print()
     for result in results:
-        lines = (ROOT / result.log).read_text(encoding="utf-8", errors="replace").splitlines()
-        for line in format_step_times(result, lines):
+        for line in format_step_times(result, logs[result.stage.target]):
             console.print(line)
     for line in format_summary(results, wall):
         console.print(line)

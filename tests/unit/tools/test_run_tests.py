@@ -190,7 +190,7 @@ def test_unknown_stages_are_refused(fake_checkout, monkeypatch, capsys):
     assert "error: STAGES names no stage: unitz" in capsys.readouterr().out
 
 
-def test_step_times_are_recalled_the_last_ones_first_cut():
+def test_step_times_are_recalled_keeping_the_last_ones():
     stage = run_tests.Stage("test-ha", run_tests.LAB, "HA")
     result = run_tests.Result(stage, 0, 12.0, "build/logs/test-ha.log")
     lines = ["==> test-ha: bringing up the HA lab (log: up.log)",
