@@ -16,6 +16,13 @@ are printed again at the end, before a table of every stage (lane, seconds,
 PASS or FAIL) and the total wall time. The exit status is non-zero when any
 stage fails.
 
+When the two lanes run at the same time, each controller stage runs in a
+session of its own whose scheduling group gets the lowest CPU weight
+(``/proc/<pid>/autogroup``, nice 19): the lab lane is the longer one and its
+steps wait on timeouts, so the controller stages use the CPU the lab leaves.
+Plain ``nice`` would not do it: with the kernel's automatic process groups
+the weight of a session counts, not that of a process in it.
+
 Environment:
   STAGES="units integration"  run only these stages (space separated)
   TEST_LANES=1                run every stage one after another, in one lane
@@ -225,9 +232,10 @@ class Runner:
     runner goes to every process of the running stages.
     """
 
-    def __init__(self, console, env):
+    def __init__(self, console, env, lanes=1):
         self.console = console
         self.env = env
+        self.lanes = lanes
         self.procs = {}
         self.lock = threading.Lock()
         self.stopped_by = None
@@ -239,7 +247,7 @@ class Runner:
         start = time.monotonic()
         with self.console.lock:
             self.console.running[stage.target] = [start, start, start]
-        rc = self._make(stage.target, log)
+        rc = self._make(stage.target, log, yield_cpu=self.lanes > 1 and stage.lane == CONTROLLER)
         seconds = time.monotonic() - start
         with self.console.lock:
             del self.console.running[stage.target]
@@ -249,14 +257,18 @@ class Runner:
                            f"(exit code {rc}, log: {log.relative_to(ROOT)}) =====")
         self.results[stage.target] = Result(stage, rc, seconds, log.relative_to(ROOT))
 
-    def _make(self, target, log):
+    def _make(self, target, log, yield_cpu=False):
         with self.lock:
             if self.stopped_by is not None:
                 return None
+            # A session of its own is also a process group of its own: stop() reaches it the same way.
+            session = {"start_new_session": True} if yield_cpu else {"process_group": 0}
             proc = subprocess.Popen(  # pylint: disable=consider-using-with  # closed below, after the lock
-                ["make", "--no-print-directory", target], cwd=ROOT, env=self.env, process_group=0,
+                ["make", "--no-print-directory", target], cwd=ROOT, env=self.env, **session,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.procs[target] = proc
+            if yield_cpu:
+                lower_cpu_weight(proc.pid)
         with proc, open(log, "w", encoding="utf-8") as fh:
             for raw in proc.stdout:
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -282,6 +294,15 @@ class Runner:
                     os.killpg(proc.pid, sig)
                 except ProcessLookupError:
                     pass
+
+
+def lower_cpu_weight(pid, nice=19):
+    """Give the session of ``pid`` the CPU weight of ``nice``; False where the kernel has no autogroups."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n", encoding="ascii")
+    except OSError:
+        return False
+    return True
 
 
 def stage_env():
@@ -329,7 +350,7 @@ def main():
 
     description = "; at the same time: ".join(" -> ".join(stage.target for stage in lane) for lane in lanes)
     console.print(f"===== {len(selected)} stage(s): {description} =====")
-    runner = Runner(console, env)
+    runner = Runner(console, env, lanes=len(lanes))
     stop = threading.Event()
     watcher = threading.Thread(target=console.watch, args=(stop,), daemon=True)
     threads = [threading.Thread(target=runner.run_lane, args=(lane,)) for lane in lanes]

@@ -41,11 +41,14 @@ fi
 packages="$(grep -v -e '^#' -e '^[[:space:]]*$' "$here/packages.txt" | tr '\n' ',' | sed 's/,$//')"
 
 # The recipe: this script, the package list, the overlay files, the suite and
-# the mirror. Any change to one of them gives a new tarball.
+# the mirror, by content, wherever the checkout lies. Any change to one of
+# them gives a new tarball.
 recipe_hash="$(
   {
     printf 'suite=%s\nmirror=%s\npackages=%s\n' "$suite" "$mirror" "$packages"
-    sha256sum "$here/build.sh"
+    # Read from stdin: the checkout's path is no part of the recipe (a clean
+    # clone elsewhere reuses the cached rootfs).
+    sha256sum <"$here/build.sh"
     (cd "$here/rootfs" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     (cd "$here/rootfs" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a')
   } | sha256sum | cut -c1-16

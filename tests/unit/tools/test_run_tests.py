@@ -1,6 +1,7 @@
 """The pure parts of tools/run_tests.py: stage selection, lanes, failure excerpts, summary."""
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,17 @@ def test_step_times_are_recalled_keeping_the_last_ones():
         "  ==> test-upgrade: upgrade test done in 925 s"]
     assert run_tests.format_step_times(result, lines, limit=1)[1:] == ["  ==> test-upgrade: upgrade test done in 925 s"]
     assert not run_tests.format_step_times(result, ["PASS"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="the kernel has no automatic process groups")
+def test_a_controller_stage_session_gets_the_lowest_cpu_weight():
+    with subprocess.Popen(["sleep", "30"], start_new_session=True) as proc:
+        try:
+            assert run_tests.lower_cpu_weight(proc.pid)
+            assert Path(f"/proc/{proc.pid}/autogroup").read_text(encoding="ascii").split()[-1] == "19"
+        finally:
+            proc.kill()
+
+
+def test_no_autogroup_is_not_an_error():
+    assert run_tests.lower_cpu_weight(2**22 + 12345) is False
