@@ -16,7 +16,13 @@
 #   secs START           the seconds since START, a `date +%s` value;
 #   recap_unchanged LOG  fails unless every host in the PLAY RECAP of the
 #                        ansible-playbook log LOG shows changed=0, failed=0
-#                        and unreachable=0 (tools/recap_unchanged.py).
+#                        and unreachable=0 (tools/recap_unchanged.py);
+#   rerun_and_check LOG CHECK_LOG "CHECK_ARGS" COMMAND...
+#                        runs COMMAND (an ansible-playbook run on a converged
+#                        cluster) and COMMAND CHECK_ARGS at the same time,
+#                        into LOG and CHECK_LOG; fails unless both succeed
+#                        and recap_unchanged holds for each. Call it as
+#                        `rerun_and_check ... || exit 1`.
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root" || exit 1
@@ -39,3 +45,17 @@ if [ -n "${ND_MITOGEN:-}" ]; then
   export ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy"
   export ANSIBLE_STRATEGY=mitogen_linear
 fi
+rerun_and_check() {
+  local log=$1 check_log=$2 check_args=$3 rerun_pid check_pid rerun_rc=0 check_rc=0
+  shift 3
+  "$@" >"$log" 2>&1 &
+  rerun_pid=$!
+  # shellcheck disable=SC2086  # CHECK_ARGS is a list of options
+  "$@" $check_args >"$check_log" 2>&1 &
+  check_pid=$!
+  wait "$rerun_pid" || rerun_rc=$?
+  wait "$check_pid" || check_rc=$?
+  [ "$rerun_rc" -eq 0 ] || { tail -40 "$log"; echo "$* failed (log: $log)"; return 1; }
+  [ "$check_rc" -eq 0 ] || { tail -40 "$check_log"; echo "$* $check_args failed (log: $check_log)"; return 1; }
+  recap_unchanged "$log" && recap_unchanged "$check_log"
+}

@@ -76,16 +76,7 @@ python3 tools/egress_counter.py stop
 # SSH round trips, so side by side they take little more than the longer one.
 t=$(date +%s)
 step "second run of site.yml (must change nothing) and site.yml --check --diff (must change nothing, must not fail), side by side"
-ansible-playbook -i "$inventory" playbooks/site.yml >"$logs/rerun.log" 2>&1 &
-rerun_pid=$!
-ansible-playbook -i "$inventory" playbooks/site.yml --check --diff >"$logs/check.log" 2>&1 &
-check_pid=$!
-rerun_rc=0; wait "$rerun_pid" || rerun_rc=$?
-check_rc=0; wait "$check_pid" || check_rc=$?
-[ "$rerun_rc" -eq 0 ] || { tail -40 "$logs/rerun.log"; echo "the second run of site.yml failed (log: $logs/rerun.log)"; exit 1; }
-[ "$check_rc" -eq 0 ] || { tail -40 "$logs/check.log"; echo "site.yml --check --diff failed (log: $logs/check.log)"; exit 1; }
-recap_unchanged "$logs/rerun.log"
-recap_unchanged "$logs/check.log"
+rerun_and_check "$logs/rerun.log" "$logs/check.log" "--check --diff" ansible-playbook -i "$inventory" playbooks/site.yml || exit 1
 step "second run and check run done in $(secs "$t") s"
 
 t=$(date +%s)

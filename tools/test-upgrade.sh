@@ -117,16 +117,7 @@ t=$(date +%s)
 step "6. a further run and a --check run change nothing"
 # Side by side: on the upgraded cluster neither run may change anything,
 # each judged by its own recap.
-"${playbook[@]}" >"$logs/rerun.log" 2>&1 &
-rerun_pid=$!
-"${playbook[@]}" --check >"$logs/check-converged.log" 2>&1 &
-check_pid=$!
-rerun_rc=0; wait "$rerun_pid" || rerun_rc=$?
-check_rc=0; wait "$check_pid" || check_rc=$?
-[ "$rerun_rc" -eq 0 ] || { tail -40 "$logs/rerun.log"; fail "the rerun failed"; }
-[ "$check_rc" -eq 0 ] || { tail -40 "$logs/check-converged.log"; fail "the check run failed"; }
-recap_unchanged "$logs/rerun.log"
-recap_unchanged "$logs/check-converged.log"
+rerun_and_check "$logs/rerun.log" "$logs/check-converged.log" "--check" "${playbook[@]}" || fail "the rerun or the check run changed something or failed"
 step "6. done in $(secs "$t") s"
 
 step "7. availability of the workload during the upgrade"
