@@ -6,6 +6,8 @@
 #                                     scenarios that need the running lab
 #   tools/molecule.sh lab_node ...    molecule test -s lab_node ...
 #   tools/molecule.sh platform        the platform layer on the running lab
+#   tools/molecule.sh platform_ingress
+#                                     one platform role on the running lab
 #   MOLECULE_ACTIONS="converge verify" tools/molecule.sh platform
 #                                     only these molecule actions, in order,
 #                                     instead of `molecule test`
@@ -15,7 +17,7 @@
 # without arguments it is left out (molecule test --all --exclude NAME), as
 # this stage may run while the lab is down; named, it runs (and fails with
 # "run `make lab` first" when the lab is down). tools/test-cluster.sh runs
-# `tools/molecule.sh platform` on the converged lab.
+# the platform roles' scenarios on the converged lab.
 #
 # A scenario whose whole sequence another scenario repeats carries a file
 # COVERED_BY naming that scenario (and saying how): without arguments it is
