@@ -153,8 +153,17 @@ def test_dns_is_open_under_default_deny(api, flows):
 def test_default_deny_until_a_policy_allows(api, flows):
     server, client_pod = flows
     target = server.status.pod_ip
-    out = _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target)
-    assert "CONNECT-FAILED" in out, f"{APP_NAMESPACE} reached a pod in database under default deny: {out}"
+    # kube-network-policies learns a new pod through its informers: the
+    # first packets of a pod created a moment ago can reach it before the
+    # agent knows it (seen once on a loaded lab, right after the pods were
+    # ready). Wait until the flow is refused, then it must stay refused.
+    started = time.monotonic()
+    lablib.wait(lambda: "CONNECT-FAILED" in _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target),
+                timeout=30, interval=1, what=f"default deny of {APP_NAMESPACE} -> database")
+    print(f"\ndefault deny enforced {time.monotonic() - started:.1f} s after the first try")
+    for _ in range(3):
+        out = _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target)
+        assert "CONNECT-FAILED" in out, f"{APP_NAMESPACE} reached a pod in database under default deny: {out}"
     net = client.NetworkingV1Api()
     app = client.V1LabelSelector(match_labels={"kubernetes.io/metadata.name": APP_NAMESPACE})
     database = client.V1LabelSelector(match_labels={"kubernetes.io/metadata.name": "database"})
