@@ -161,7 +161,7 @@ def test_default_deny_until_a_policy_allows(api, flows):
     lablib.wait(lambda: "CONNECT-FAILED" in _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target),
                 timeout=30, interval=1, what=f"default deny of {APP_NAMESPACE} -> database")
     print(f"\ndefault deny enforced {time.monotonic() - started:.1f} s after the first try")
-    for _ in range(3):
+    for _attempt in range(3):
         out = _http_get(api, APP_NAMESPACE, client_pod.metadata.name, target)
         assert "CONNECT-FAILED" in out, f"{APP_NAMESPACE} reached a pod in database under default deny: {out}"
     net = client.NetworkingV1Api()
