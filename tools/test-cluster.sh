@@ -134,8 +134,10 @@ step "Molecule scenarios of the platform roles on the converged lab (log: $logs/
 # The platform is converged already, and steps 2 and 3 proved a no-op run
 # of it: only the scenarios' checks run here. Together they are the checks
 # of the scenario platform (extensions/molecule/platform/verify.yml).
-MOLECULE_ACTIONS="verify" ANSIBLE_INVENTORY="$inventory" tools/molecule.sh \
-  platform_namespaces platform_storage platform_metrics platform_autoscaling platform_ingress \
+# One scenario per platform role: extensions/molecule/platform_<role>/.
+role_scenarios=()
+for dir in extensions/molecule/platform_*/; do role_scenarios+=("$(basename "$dir")"); done
+MOLECULE_ACTIONS="verify" ANSIBLE_INVENTORY="$inventory" tools/molecule.sh "${role_scenarios[@]}" \
   >"$logs/molecule-platform.log" 2>&1 || { tail -60 "$logs/molecule-platform.log"; exit 1; }
 sed 's/\x1b\[[0-9;]*m//g' "$logs/molecule-platform.log" | grep -E '^==> molecule: molecule verify|localhost +: ok=' || true
 step "Molecule platform roles done in $(secs "$t") s"
